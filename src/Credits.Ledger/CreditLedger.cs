@@ -1,0 +1,99 @@
+using Credits.Ledger.Storage;
+using Dapper;
+
+namespace Credits.Ledger;
+
+/// <summary>
+/// Accounts and their append-only ledger. Every balance change is a ledger row and a balance
+/// update in the same transaction, so balance == sum(entries) holds at every commit.
+/// </summary>
+public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
+{
+    public LedgerDatabase Database { get; } = database;
+
+    public long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Creates the account if it does not exist; an email only fills a missing one.</summary>
+    public Task EnsureAccountAsync(LedgerTransaction tx, string accountId, string? email, CancellationToken cancellationToken) =>
+        tx.ExecuteAsync(
+            """
+            INSERT INTO accounts (id, email, balance, created_at, updated_at)
+            VALUES (@accountId, @email, 0, @now, @now)
+            ON CONFLICT (id) DO UPDATE SET email = excluded.email, updated_at = excluded.updated_at
+            WHERE accounts.email IS NULL AND excluded.email IS NOT NULL
+            """,
+            new { accountId, email, now = Now() }, cancellationToken);
+
+    /// <summary>Creates the account or sets its email. True when it was created.</summary>
+    public async Task<bool> UpsertAccountAsync(LedgerTransaction tx, string accountId, string? email, CancellationToken cancellationToken)
+    {
+        var created = await tx.ExecuteAsync(
+            """
+            INSERT INTO accounts (id, email, balance, created_at, updated_at)
+            VALUES (@accountId, @email, 0, @now, @now)
+            ON CONFLICT (id) DO NOTHING
+            """,
+            new { accountId, email, now = Now() }, cancellationToken);
+        if (created == 0)
+        {
+            await tx.ExecuteAsync(
+                "UPDATE accounts SET email = @email, updated_at = @now WHERE id = @accountId",
+                new { accountId, email, now = Now() }, cancellationToken);
+        }
+        return created == 1;
+    }
+
+    /// <summary>
+    /// Writes the entry and moves the balance, unless this source was already posted: the
+    /// unique (source_kind, source_id) constraint decides, not a prior lookup.
+    /// </summary>
+    public async Task<PostingResult> PostAsync(LedgerTransaction tx, Posting posting, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        var inserted = await tx.ExecuteAsync(
+            """
+            INSERT INTO ledger_entries (account_id, amount, kind, source_kind, source_id, reason, created_at)
+            VALUES (@AccountId, @Amount, @Kind, @SourceKind, @SourceId, @Reason, @now)
+            ON CONFLICT (source_kind, source_id) DO NOTHING
+            """,
+            new { posting.AccountId, posting.Amount, posting.Kind, posting.SourceKind, posting.SourceId, posting.Reason, now },
+            cancellationToken);
+        if (inserted == 0)
+        {
+            return new PostingResult(false, await BalanceAsync(tx, posting.AccountId, cancellationToken));
+        }
+        var balance = await tx.QuerySingleOrDefaultAsync<long>(
+            "UPDATE accounts SET balance = balance + @Amount, updated_at = @now WHERE id = @AccountId RETURNING balance",
+            new { posting.AccountId, posting.Amount, now }, cancellationToken);
+        return new PostingResult(true, balance);
+    }
+
+    public Task<long> BalanceAsync(LedgerTransaction tx, string accountId, CancellationToken cancellationToken) =>
+        tx.QuerySingleOrDefaultAsync<long>("SELECT balance FROM accounts WHERE id = @accountId", new { accountId }, cancellationToken);
+
+    public Task<Account?> GetAccountAsync(string accountId, CancellationToken cancellationToken) =>
+        Database.ReadAsync(c => c.QuerySingleOrDefaultAsync<Account>(new CommandDefinition(
+            "SELECT id, email, balance, created_at, updated_at FROM accounts WHERE id = @accountId",
+            new { accountId }, cancellationToken: cancellationToken)), cancellationToken);
+
+    public Task<Account?> GetAccountAsync(LedgerTransaction tx, string accountId, CancellationToken cancellationToken) =>
+        tx.QuerySingleOrDefaultAsync<Account>(
+            "SELECT id, email, balance, created_at, updated_at FROM accounts WHERE id = @accountId",
+            new { accountId }, cancellationToken);
+
+    /// <summary>Accounts registered with this (normalised) email; more than one means it is ambiguous.</summary>
+    public async Task<IReadOnlyList<string>> FindAccountsByEmailAsync(LedgerTransaction tx, string email, CancellationToken cancellationToken) =>
+        [.. await tx.QueryAsync<string>("SELECT id FROM accounts WHERE email = @email ORDER BY id LIMIT 2", new { email }, cancellationToken)];
+
+    /// <summary>Newest first; pass the smallest id seen as <paramref name="before"/> for the next page.</summary>
+    public async Task<IReadOnlyList<LedgerEntry>> GetEntriesAsync(string accountId, long? before, int limit, CancellationToken cancellationToken) =>
+        [.. await Database.ReadAsync(c => c.QueryAsync<LedgerEntry>(new CommandDefinition(
+            """
+            SELECT id, account_id, amount, kind, source_kind, source_id, reason, created_at
+            FROM ledger_entries
+            WHERE account_id = @accountId AND id < @before
+            ORDER BY id DESC
+            LIMIT @limit
+            """,
+            new { accountId, before = before ?? long.MaxValue, limit }, cancellationToken: cancellationToken)), cancellationToken)];
+}

@@ -1,0 +1,7 @@
+namespace Credits.Ledger.Storage;
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}

@@ -1,0 +1,90 @@
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Credits.Ledger.Storage;
+
+/// <summary>
+/// Opens connections and write transactions on either provider. SQLite has one writer at a
+/// time, so writes in this process queue on a gate instead of spinning on SQLITE_BUSY.
+/// </summary>
+public sealed class LedgerDatabase : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource? _postgres;
+    private readonly SemaphoreSlim _sqliteWriteGate = new(1, 1);
+
+    static LedgerDatabase()
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+    }
+
+    public LedgerDatabase(DatabaseSettings settings)
+    {
+        Settings = settings;
+        if (settings.Provider == DatabaseProvider.Postgres)
+        {
+            _postgres = NpgsqlDataSource.Create(settings.ConnectionString);
+        }
+    }
+
+    public DatabaseSettings Settings { get; }
+
+    public DatabaseProvider Provider => Settings.Provider;
+
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (_postgres is not null)
+        {
+            return await _postgres.OpenConnectionAsync(cancellationToken);
+        }
+        var connection = new SqliteConnection(Settings.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    /// <summary>Starts a write transaction. Dispose without commit rolls it back.</summary>
+    public async Task<LedgerTransaction> BeginAsync(CancellationToken cancellationToken)
+    {
+        SemaphoreSlim? gate = null;
+        if (Provider == DatabaseProvider.Sqlite)
+        {
+            await _sqliteWriteGate.WaitAsync(cancellationToken);
+            gate = _sqliteWriteGate;
+        }
+        DbConnection? connection = null;
+        try
+        {
+            connection = await OpenAsync(cancellationToken);
+            // SQLite: BEGIN IMMEDIATE takes the write lock up front (another process may hold it).
+            var transaction = connection is SqliteConnection sqlite
+                ? sqlite.BeginTransaction(deferred: false)
+                : await connection.BeginTransactionAsync(cancellationToken);
+            return new LedgerTransaction(connection, transaction, gate);
+        }
+        catch
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+            gate?.Release();
+            throw;
+        }
+    }
+
+    public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await read(connection);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+        _sqliteWriteGate.Dispose();
+    }
+}

@@ -1,0 +1,81 @@
+using DbUp;
+using DbUp.Builder;
+using DbUp.Engine.Output;
+using Npgsql;
+
+namespace Credits.Ledger.Storage;
+
+/// <summary>Applies the numbered scripts under Schema/{provider}/ with DbUp.</summary>
+public static class SchemaMigrator
+{
+    // Any number of instances may start at once against one PostgreSQL: one migrates, the rest wait.
+    private const long PostgresMigrationLock = 0x43524544495453; // "CREDITS"
+
+    public static async Task<IReadOnlyList<string>> MigrateAsync(DatabaseSettings settings, CancellationToken cancellationToken)
+    {
+        if (settings.Provider == DatabaseProvider.Sqlite)
+        {
+            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(settings.ConnectionString);
+            await connection.OpenAsync(cancellationToken);
+            await using var wal = connection.CreateCommand();
+            wal.CommandText = "PRAGMA journal_mode=WAL;";
+            await wal.ExecuteNonQueryAsync(cancellationToken);
+            return Run(DeployChanges.To.SqliteDatabase(settings.ConnectionString), settings.Provider);
+        }
+
+        await using var lockConnection = new NpgsqlConnection(settings.ConnectionString);
+        await lockConnection.OpenAsync(cancellationToken);
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({PostgresMigrationLock})", lockConnection))
+        {
+            await take.ExecuteNonQueryAsync(cancellationToken);
+        }
+        try
+        {
+            return Run(DeployChanges.To.PostgresqlDatabase(settings.ConnectionString), settings.Provider);
+        }
+        finally
+        {
+            await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({PostgresMigrationLock})", lockConnection);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>True when every script has been applied.</summary>
+    public static bool IsCurrent(DatabaseSettings settings) =>
+        !Configure(settings).Build().IsUpgradeRequired();
+
+    private static UpgradeEngineBuilder Configure(DatabaseSettings settings) =>
+        settings.Provider == DatabaseProvider.Sqlite
+            ? Scripts(DeployChanges.To.SqliteDatabase(settings.ConnectionString), settings.Provider)
+            : Scripts(DeployChanges.To.PostgresqlDatabase(settings.ConnectionString), settings.Provider);
+
+    private static UpgradeEngineBuilder Scripts(UpgradeEngineBuilder builder, DatabaseProvider provider)
+    {
+        var folder = $".Schema.{provider}.";
+        return builder
+            .WithScriptsEmbeddedInAssembly(typeof(SchemaMigrator).Assembly, name => name.Contains(folder, StringComparison.Ordinal))
+            .WithTransactionPerScript()
+            .LogTo(new NoUpgradeLog());
+    }
+
+    private static IReadOnlyList<string> Run(UpgradeEngineBuilder builder, DatabaseProvider provider)
+    {
+        var result = Scripts(builder, provider).Build().PerformUpgrade();
+        if (!result.Successful)
+        {
+            throw new InvalidOperationException(
+                $"Schema migration failed in script {result.ErrorScript?.Name ?? "(unknown)"}: {result.Error.Message}", result.Error);
+        }
+        return [.. result.Scripts.Select(s => s.Name)];
+    }
+
+    private sealed class NoUpgradeLog : IUpgradeLog
+    {
+        public void LogTrace(string format, params object[] args) { }
+        public void LogDebug(string format, params object[] args) { }
+        public void LogInformation(string format, params object[] args) { }
+        public void LogWarning(string format, params object[] args) { }
+        public void LogError(string format, params object[] args) { }
+        public void LogError(Exception ex, string format, params object[] args) { }
+    }
+}

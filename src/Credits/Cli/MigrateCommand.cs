@@ -1,0 +1,28 @@
+using System.CommandLine;
+using Credits.Ledger.Storage;
+
+namespace Credits.Cli;
+
+public static class MigrateCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("migrate", """
+            Create or upgrade the database schema, then exit. The server also does this at start-up.
+
+            Example: DATABASE_URL=postgres://credits:secret@localhost:5432/credits credits migrate
+            """);
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = CliConfiguration.Options(CliConfiguration.Load(parse.UnmatchedTokens));
+            var settings = CreditsApp.DatabaseFrom(options);
+            var applied = await SchemaMigrator.MigrateAsync(settings, cancellationToken);
+            Console.WriteLine(applied.Count == 0
+                ? $"{settings.Describe()}: schema already current."
+                : $"{settings.Describe()}: applied {string.Join(", ", applied)}.");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using Credits.Configuration;
+using Credits.Ledger.Storage;
+
+namespace Credits.Cli;
+
+public static class ServeCommand
+{
+    public static Command Create()
+    {
+        var urls = new Option<string?>("--urls") { Description = $"Where to listen (default {CreditsApp.DefaultUrl})." };
+        var command = new Command("serve", """
+            Run the server: the Stripe webhook, the API, /metrics and the probes.
+            Uses SQLite under ./data unless DATABASE_URL is set. Any setting can also be passed as --NAME=value.
+
+            Example: credits serve --urls http://0.0.0.0:8080
+            """)
+        {
+            urls,
+        };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var args = parse.UnmatchedTokens.ToList();
+            if (parse.GetValue(urls) is { } value)
+            {
+                args.Add($"--urls={value}");
+            }
+            var app = CreditsApp.CreateBuilder([.. args]).Build().MapCredits();
+            app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
+            await app.RunAsync(cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Like <c>stripe listen</c>, shows the local secrets it generated; never one that came from the environment.</summary>
+    private static void PrintBanner(WebApplication app)
+    {
+        var secrets = app.Services.GetRequiredService<LocalSecrets>();
+        var database = app.Services.GetRequiredService<LedgerDatabase>();
+        var url = app.Urls.FirstOrDefault() ?? CreditsApp.DefaultUrl;
+        Console.WriteLine($"Credits {CreditsApp.Version} listening on {string.Join(", ", app.Urls)} ({database.Settings.Describe()})");
+        Console.WriteLine(secrets.WebhookSecretGenerated
+            ? $"Webhook signing secret (generated, kept in {Path.Combine(secrets.DataDirectory, LocalSecrets.WebhookSecretFile)}): {secrets.WebhookSecrets[0]}"
+            : $"Webhook signing secrets: {secrets.WebhookSecrets.Count} from STRIPE_WEBHOOK_SECRET");
+        Console.WriteLine(secrets.ApiKeyGenerated
+            ? $"API key (generated, kept in {Path.Combine(secrets.DataDirectory, LocalSecrets.ApiKeyFile)}): {secrets.ApiKey}"
+            : "API key: from CREDITS_API_KEY");
+        Console.WriteLine($"Forward Stripe events: stripe listen --forward-to {url.TrimEnd('/')}/webhooks/stripe");
+    }
+}

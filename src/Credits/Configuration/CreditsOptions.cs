@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Credits.Configuration;
+
+/// <summary>The environment variables of SPEC §1; each can also be set in appsettings or on the command line.</summary>
+public sealed class CreditsOptions
+{
+    [ConfigurationKeyName("STRIPE_WEBHOOK_SECRET")]
+    public string? StripeWebhookSecret { get; set; }
+
+    [ConfigurationKeyName("STRIPE_SECRET_KEY")]
+    public string? StripeSecretKey { get; set; }
+
+    [ConfigurationKeyName("STRIPE_API_BASE")]
+    public string StripeApiBase { get; set; } = "https://api.stripe.com";
+
+    [ConfigurationKeyName("DATABASE_URL")]
+    public string? DatabaseUrl { get; set; }
+
+    [ConfigurationKeyName("CREDITS_DATA_DIR")]
+    public string DataDirectory { get; set; } = "./data";
+
+    [ConfigurationKeyName("CREDITS_API_KEY")]
+    public string? ApiKey { get; set; }
+
+    /// <summary>Unset accepts both modes.</summary>
+    [ConfigurationKeyName("CREDITS_LIVEMODE")]
+    public bool? Livemode { get; set; }
+
+    /// <summary>How long one database command may take before the request fails with 503.</summary>
+    [ConfigurationKeyName("CREDITS_DB_TIMEOUT_SECONDS")]
+    public int DatabaseTimeoutSeconds { get; set; } = 10;
+
+    public IReadOnlyList<string> WebhookSecrets() =>
+        (StripeWebhookSecret ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Null when valid, else a sentence naming the bad setting.</summary>
+    public string? Validate()
+    {
+        var secrets = WebhookSecrets();
+        for (var i = 0; i < secrets.Count; i++)
+        {
+            if (!secrets[i].StartsWith("whsec_", StringComparison.Ordinal))
+            {
+                return $"STRIPE_WEBHOOK_SECRET entry {i + 1} does not start with whsec_; give one or more Stripe signing secrets separated by commas.";
+            }
+        }
+        if (ApiKey is { } key && key.Trim().Length is > 0 and < 16)
+        {
+            return "CREDITS_API_KEY is shorter than 16 characters; use a long random token.";
+        }
+        if (DatabaseTimeoutSeconds is < 1 or > 600)
+        {
+            return "CREDITS_DB_TIMEOUT_SECONDS must be between 1 and 600.";
+        }
+        if (!Uri.TryCreate(StripeApiBase, UriKind.Absolute, out _))
+        {
+            return $"STRIPE_API_BASE '{StripeApiBase}' is not an absolute URL.";
+        }
+        return null;
+    }
+}

@@ -1,0 +1,108 @@
+using System.Reflection;
+using System.Text.Json;
+using Credits.Api;
+using Credits.Configuration;
+using Credits.Ledger;
+using Credits.Ledger.Storage;
+using Credits.Stripe;
+using Credits.Telemetry;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace Credits;
+
+/// <summary>Composes the web host: the same code runs `credits serve` and the tests.</summary>
+public static class CreditsApp
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    public static string Version { get; } =
+        typeof(CreditsApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            // appsettings.json ships beside the executable, wherever it is started from.
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss ";
+        });
+        builder.Services.AddCredits(builder.Configuration);
+        return builder;
+    }
+
+    public static IServiceCollection AddCredits(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<CreditsOptions>()
+            .Bind(configuration)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CreditsOptions>, SettingsValidator>();
+        services.AddOptions<PackOptions>()
+            .Configure(o => configuration.GetSection(PackOptions.Section).Bind(o.Packs))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PackOptions>, SettingsValidator>();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => LocalSecrets.Resolve(sp.GetRequiredService<IOptions<CreditsOptions>>().Value));
+        services.AddSingleton(sp => new WebhookSignature(sp.GetRequiredService<LocalSecrets>().WebhookSecrets, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new LedgerDatabase(DatabaseFrom(sp.GetRequiredService<IOptions<CreditsOptions>>().Value)));
+        services.AddSingleton<CreditLedger>();
+        services.AddSingleton<PaymentResolver>();
+        services.AddSingleton<CheckoutFulfillment>();
+        services.AddSingleton<EventProcessor>();
+        services.AddSingleton<CreditsMetrics>();
+        services.AddSingleton<ApiKeyFilter>();
+        services.AddHostedService<SchemaStartup>();
+
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.PropertyNameCaseInsensitive = false;
+        });
+        services.AddProblemDetails();
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("credits", serviceVersion: Version))
+            .WithMetrics(metrics => metrics
+            .AddMeter(CreditsMetrics.MeterName)
+            .AddPrometheusExporter());
+        return services;
+    }
+
+    public static DatabaseSettings DatabaseFrom(CreditsOptions options) =>
+        string.IsNullOrWhiteSpace(options.DatabaseUrl)
+            ? DatabaseSettings.Sqlite(options.DataDirectory, options.DatabaseTimeoutSeconds)
+            : DatabaseSettings.Postgres(options.DatabaseUrl, options.DatabaseTimeoutSeconds);
+
+    public static WebApplication MapCredits(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapServiceEndpoints();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapStripeWebhook();
+        var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>();
+        api.MapUsersApi();
+        api.MapPacksApi();
+        return app;
+    }
+
+    /// <summary>Turns each settings check into a start-up error that names the setting.</summary>
+    private sealed class SettingsValidator : IValidateOptions<CreditsOptions>, IValidateOptions<PackOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, CreditsOptions options) =>
+            options.Validate() is { } error ? ValidateOptionsResult.Fail(error) : ValidateOptionsResult.Success;
+
+        public ValidateOptionsResult Validate(string? name, PackOptions options) =>
+            options.Validate() is { } error ? ValidateOptionsResult.Fail(error) : ValidateOptionsResult.Success;
+    }
+}

@@ -1,0 +1,116 @@
+using Credits.Ledger;
+using Credits.Ledger.Storage;
+
+namespace Credits.Stripe;
+
+/// <summary>
+/// Stripe's "one idempotent fulfil(session)": the completed event, the async-success event and,
+/// later, the success page and reconciliation all come here, and the checkout_payments primary
+/// key lets exactly one of them grant.
+/// </summary>
+public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver resolver)
+{
+    public const string SourceKind = "checkout_session";
+
+    private static readonly string[] Open = [PaymentStatus.Pending, PaymentStatus.Unmatched];
+    private static readonly string[] Nothing = [];
+
+    public async Task<EventOutcome> CompletedAsync(LedgerTransaction tx, StripeEvent evt, CancellationToken cancellationToken)
+    {
+        if (CheckoutSession.From(evt.Object) is not { } session)
+        {
+            return EventOutcome.Ignored("data.object is not a Checkout Session");
+        }
+        return await FulfillAsync(tx, session, evt.Id, cancellationToken) with { ObjectId = session.Id };
+    }
+
+    public async Task<EventOutcome> FulfillAsync(LedgerTransaction tx, CheckoutSession session, string sourceEventId, CancellationToken cancellationToken)
+    {
+        if (session.Mode != "payment")
+        {
+            return EventOutcome.Ignored($"mode '{session.Mode}' is not a one-time payment; only mode=payment buys credits");
+        }
+        return session.PaymentStatus switch
+        {
+            "paid" or "no_payment_required" => await GrantAsync(tx, session, sourceEventId, cancellationToken),
+            "unpaid" => await PendingAsync(tx, session, sourceEventId, cancellationToken),
+            var other => EventOutcome.Ignored($"payment_status '{other}' is not paid, unpaid or no_payment_required"),
+        };
+    }
+
+    /// <summary>async_payment_failed and expired close a session that was still waiting for its money.</summary>
+    public async Task<EventOutcome> CloseAsync(LedgerTransaction tx, StripeEvent evt, string status, CancellationToken cancellationToken)
+    {
+        if (CheckoutSession.From(evt.Object) is not { } session)
+        {
+            return EventOutcome.Ignored("data.object is not a Checkout Session");
+        }
+        var now = ledger.Now();
+        var reason = status == PaymentStatus.Failed ? "the delayed payment failed" : "the session expired unpaid";
+        if (await CheckoutPayments.TransitionAsync(tx, session.Id, [PaymentStatus.Pending], status, reason, evt.Id, now, cancellationToken)
+            || await CheckoutPayments.TryWriteAsync(tx, session, status, null, null, reason, evt.Id, now, Nothing, cancellationToken))
+        {
+            return EventOutcome.Ignored($"no credits: {reason}; session {session.Id} closed") with { ObjectId = session.Id };
+        }
+        var existing = await CheckoutPayments.GetAsync(tx, session.Id, cancellationToken);
+        return EventOutcome.Ignored($"session {session.Id} is already {existing?.Status}") with { ObjectId = session.Id, UserId = existing?.AccountId };
+    }
+
+    private async Task<EventOutcome> GrantAsync(LedgerTransaction tx, CheckoutSession session, string eventId, CancellationToken cancellationToken)
+    {
+        var now = ledger.Now();
+        var resolution = await resolver.ResolveAsync(tx, session, cancellationToken);
+        if (!resolution.IsComplete)
+        {
+            return await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Unmatched, resolution.UserId, resolution.Credits,
+                    resolution.Problem, eventId, now, [PaymentStatus.Pending], cancellationToken)
+                ? new EventOutcome(EventStatus.Unmatched, 0, resolution.UserId, $"parked for an operator: {resolution.Problem}")
+                : await ExistingAsync(tx, session.Id, cancellationToken);
+        }
+
+        var userId = resolution.UserId!;
+        var credits = resolution.Credits!.Value;
+        if (resolution.CreateAccount)
+        {
+            await ledger.EnsureAccountAsync(tx, userId, AccountIds.NormalizeEmail(session.Email), cancellationToken);
+        }
+        if (!await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Granted, userId, credits, null, eventId, now, Open, cancellationToken))
+        {
+            return await ExistingAsync(tx, session.Id, cancellationToken);
+        }
+        var posted = await ledger.PostAsync(tx,
+            new Posting(userId, credits, "purchase", SourceKind, session.Id, $"Stripe Checkout {session.AmountTotal} {session.Currency}"),
+            cancellationToken);
+        if (session.Customer is { Length: > 0 } customer)
+        {
+            await CheckoutPayments.LinkCustomerAsync(tx, customer, userId, now, cancellationToken);
+        }
+        return new EventOutcome(EventStatus.Granted, posted.Posted ? credits : 0, userId) { Balance = posted.Balance };
+    }
+
+    private async Task<EventOutcome> PendingAsync(LedgerTransaction tx, CheckoutSession session, string eventId, CancellationToken cancellationToken)
+    {
+        var resolution = await resolver.ResolveAsync(tx, session, cancellationToken);
+        return await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Pending, resolution.UserId, resolution.Credits,
+                "waiting for the delayed payment to succeed", eventId, ledger.Now(), Nothing, cancellationToken)
+            ? new EventOutcome(EventStatus.Pending, 0, resolution.UserId, "paid later: credits are granted when the payment succeeds")
+            : await ExistingAsync(tx, session.Id, cancellationToken);
+    }
+
+    /// <summary>The session was already written by another event: report where it stands, adding nothing.</summary>
+    private async Task<EventOutcome> ExistingAsync(LedgerTransaction tx, string sessionId, CancellationToken cancellationToken)
+    {
+        var existing = await CheckoutPayments.GetAsync(tx, sessionId, cancellationToken)
+            ?? throw new InvalidOperationException($"Checkout session {sessionId} conflicted but cannot be read back.");
+        var balance = existing.AccountId is null ? (long?)null : await ledger.BalanceAsync(tx, existing.AccountId, cancellationToken);
+        return existing.Status switch
+        {
+            PaymentStatus.Granted => new EventOutcome(EventStatus.Duplicate, 0, existing.AccountId,
+                $"session {sessionId} was already granted {existing.Credits} credits by event {existing.EventId}")
+            { Balance = balance, OriginalStatus = EventStatus.Granted },
+            PaymentStatus.Pending => new EventOutcome(EventStatus.Pending, 0, existing.AccountId, $"session {sessionId} is still waiting for its payment") { Balance = balance },
+            PaymentStatus.Unmatched => new EventOutcome(EventStatus.Unmatched, 0, existing.AccountId, $"session {sessionId} is parked: {existing.Reason}") { Balance = balance },
+            var closed => EventOutcome.Ignored($"session {sessionId} is already {closed}") with { UserId = existing.AccountId, Balance = balance },
+        };
+    }
+}

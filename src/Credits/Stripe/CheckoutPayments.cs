@@ -1,0 +1,74 @@
+using Credits.Ledger.Storage;
+
+namespace Credits.Stripe;
+
+/// <summary>
+/// SQL over checkout_payments. The session id is the primary key, so whichever event, page or
+/// reconciliation gets there first decides, and the others see the row it left.
+/// </summary>
+public static class CheckoutPayments
+{
+    private const string Columns =
+        "session_id, status, account_id, credits, amount_total, currency, payment_intent, customer_id, email, reason, event_id, created_at, updated_at";
+
+    /// <summary>
+    /// Writes the session in <paramref name="status"/> unless it already exists in a state that
+    /// <paramref name="replaces"/> does not list. True when this call wrote it.
+    /// </summary>
+    public static async Task<bool> TryWriteAsync(
+        LedgerTransaction tx, CheckoutSession session, string status, string? accountId, long? credits, string? reason,
+        string eventId, long now, string[] replaces, CancellationToken cancellationToken)
+    {
+        var onConflict = replaces.Length == 0 ? "DO NOTHING" : $"""
+            DO UPDATE SET
+                status = excluded.status, account_id = excluded.account_id, credits = excluded.credits,
+                amount_total = excluded.amount_total, currency = excluded.currency,
+                payment_intent = COALESCE(excluded.payment_intent, checkout_payments.payment_intent),
+                customer_id = COALESCE(excluded.customer_id, checkout_payments.customer_id),
+                email = COALESCE(excluded.email, checkout_payments.email),
+                reason = excluded.reason, event_id = excluded.event_id, updated_at = excluded.updated_at
+            WHERE checkout_payments.status IN ({InList(replaces)})
+            """;
+        var sql = $"""
+            INSERT INTO checkout_payments ({Columns})
+            VALUES (@Id, @status, @accountId, @credits, @AmountTotal, @Currency, @PaymentIntent, @Customer, @email, @reason, @eventId, @now, @now)
+            ON CONFLICT (session_id) {onConflict}
+            """;
+        var written = await tx.ExecuteAsync(sql, new
+        {
+            session.Id, status, accountId, credits, session.AmountTotal, session.Currency, session.PaymentIntent, session.Customer,
+            email = Ledger.AccountIds.NormalizeEmail(session.Email), reason, eventId, now,
+        }, cancellationToken);
+        return written == 1;
+    }
+
+    /// <summary>Moves a session from one of <paramref name="from"/> to <paramref name="to"/>; true when it moved.</summary>
+    public static async Task<bool> TransitionAsync(
+        LedgerTransaction tx, string sessionId, string[] from, string to, string? reason, string eventId, long now, CancellationToken cancellationToken) =>
+        await tx.ExecuteAsync(
+            $"""
+            UPDATE checkout_payments SET status = @to, reason = @reason, event_id = @eventId, updated_at = @now
+            WHERE session_id = @sessionId AND status IN ({InList(from)})
+            """,
+            new { sessionId, to, reason, eventId, now }, cancellationToken) == 1;
+
+    public static Task<CheckoutPayment?> GetAsync(LedgerTransaction tx, string sessionId, CancellationToken cancellationToken) =>
+        tx.QuerySingleOrDefaultAsync<CheckoutPayment>(
+            $"SELECT {Columns} FROM checkout_payments WHERE session_id = @sessionId", new { sessionId }, cancellationToken);
+
+    /// <summary>The account an earlier purchase linked to this Stripe customer.</summary>
+    public static Task<string?> AccountForCustomerAsync(LedgerTransaction tx, string customerId, CancellationToken cancellationToken) =>
+        tx.QuerySingleOrDefaultAsync<string>(
+            "SELECT account_id FROM stripe_customers WHERE customer_id = @customerId", new { customerId }, cancellationToken);
+
+    public static Task LinkCustomerAsync(LedgerTransaction tx, string customerId, string accountId, long now, CancellationToken cancellationToken) =>
+        tx.ExecuteAsync(
+            """
+            INSERT INTO stripe_customers (customer_id, account_id, created_at) VALUES (@customerId, @accountId, @now)
+            ON CONFLICT (customer_id) DO NOTHING
+            """,
+            new { customerId, accountId, now }, cancellationToken);
+
+    // Status names are our own constants, never input, so they are safe to inline.
+    private static string InList(string[] statuses) => string.Join(", ", statuses.Select(s => $"'{s}'"));
+}

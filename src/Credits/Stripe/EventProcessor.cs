@@ -1,0 +1,112 @@
+using Credits.Configuration;
+using Credits.Ledger;
+using Credits.Ledger.Storage;
+using Credits.Telemetry;
+using Microsoft.Extensions.Options;
+
+namespace Credits.Stripe;
+
+/// <summary>
+/// Turns one verified Stripe event into its business effect, in one transaction with the stored
+/// event. Redeliveries and sibling events converge through the unique keys on the event id and
+/// the Checkout Session id; nothing here checks first and inserts second.
+/// </summary>
+public sealed partial class EventProcessor(
+    CreditLedger ledger, CheckoutFulfillment checkout, IOptions<CreditsOptions> options, CreditsMetrics metrics, ILogger<EventProcessor> logger)
+{
+    public async Task<EventOutcome> ProcessAsync(StripeEvent evt, CancellationToken cancellationToken)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        EventOutcome? outcome = null;
+        await using (var tx = await ledger.Database.BeginAsync(cancellationToken))
+        {
+            var applied = await ApplyAsync(tx, evt, cancellationToken);
+            if (await WebhookEvents.TryStoreAsync(tx, evt, applied, ledger.Now(), cancellationToken))
+            {
+                await tx.CommitAsync(cancellationToken);
+                outcome = applied;
+            }
+        }
+        // Already stored: everything above rolled back; answer with what the first delivery did.
+        outcome ??= await DuplicateAsync(evt.Id, cancellationToken);
+
+        metrics.EventProcessed(evt.Type, outcome.Status, TimeProvider.System.GetElapsedTime(started).TotalSeconds);
+        metrics.CreditsMoved(outcome.CreditsAdded >= 0 ? "granted" : "reversed", outcome.Status == EventStatus.Duplicate ? 0 : outcome.CreditsAdded);
+        LogOutcome(evt, outcome);
+        return outcome;
+    }
+
+    /// <summary>Keeps a delivery whose processing threw (a bug, not an outage), so it can be seen and replayed.</summary>
+    public async Task RecordFailureAsync(StripeEvent evt, Exception error, CancellationToken cancellationToken)
+    {
+        metrics.EventProcessed(evt.Type, EventStatus.Failed, 0);
+        Log.Failed(logger, evt.Id, evt.Type, error);
+        try
+        {
+            await using var tx = await ledger.Database.BeginAsync(cancellationToken);
+            await WebhookEvents.RecordFailureAsync(tx, evt, $"{error.GetType().Name}: {error.Message}", ledger.Now(), cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
+        catch (Exception recordError)
+        {
+            Log.FailureNotRecorded(logger, evt.Id, recordError);
+        }
+    }
+
+    private Task<EventOutcome> ApplyAsync(LedgerTransaction tx, StripeEvent evt, CancellationToken cancellationToken)
+    {
+        if (options.Value.Livemode is { } expected && evt.Livemode is { } actual && expected != actual)
+        {
+            return Task.FromResult(EventOutcome.Ignored(
+                $"livemode {(actual ? "true" : "false")} differs from CREDITS_LIVEMODE={(expected ? "true" : "false")}"));
+        }
+        return evt.Type switch
+        {
+            "checkout.session.completed" => checkout.CompletedAsync(tx, evt, cancellationToken),
+            "checkout.session.async_payment_succeeded" => checkout.CompletedAsync(tx, evt, cancellationToken),
+            "checkout.session.async_payment_failed" => checkout.CloseAsync(tx, evt, PaymentStatus.Failed, cancellationToken),
+            "checkout.session.expired" => checkout.CloseAsync(tx, evt, PaymentStatus.Expired, cancellationToken),
+            _ => Task.FromResult(EventOutcome.Ignored($"event type {evt.Type} is not one Credits acts on")),
+        };
+    }
+
+    private async Task<EventOutcome> DuplicateAsync(string eventId, CancellationToken cancellationToken)
+    {
+        var stored = await WebhookEvents.GetAsync(ledger.Database, eventId, cancellationToken)
+            ?? throw new InvalidOperationException($"Event {eventId} conflicted on insert but cannot be read back.");
+        var balance = stored.UserId is null ? null : (await ledger.GetAccountAsync(stored.UserId, cancellationToken))?.Balance;
+        return new EventOutcome(EventStatus.Duplicate, stored.CreditsAdded, stored.UserId, stored.Detail)
+        {
+            Balance = balance,
+            OriginalStatus = stored.Status,
+            ObjectId = stored.ObjectId,
+        };
+    }
+
+    private void LogOutcome(StripeEvent evt, EventOutcome outcome)
+    {
+        if (outcome.Status == EventStatus.Granted)
+        {
+            Log.Granted(logger, outcome.CreditsAdded, outcome.UserId, evt.Id, evt.Type, outcome.ObjectId);
+        }
+        else
+        {
+            Log.Processed(logger, evt.Id, evt.Type, outcome.Status, outcome.UserId ?? "-", outcome.CreditsAdded, outcome.Detail ?? "");
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "SUCCESS: {Credits} credits added to user {UserId} (event {EventId}, {EventType}, {ObjectId})")]
+        public static partial void Granted(ILogger logger, long credits, string? userId, string eventId, string eventType, string? objectId);
+
+        [LoggerMessage(2, LogLevel.Information, "Event {EventId} {EventType}: {Status}, user {UserId}, credits {Credits}. {Detail}")]
+        public static partial void Processed(ILogger logger, string eventId, string eventType, string status, string userId, long credits, string detail);
+
+        [LoggerMessage(3, LogLevel.Error, "Event {EventId} {EventType}: processing failed; Stripe will retry")]
+        public static partial void Failed(ILogger logger, string eventId, string eventType, Exception error);
+
+        [LoggerMessage(4, LogLevel.Warning, "Event {EventId}: the failure could not be recorded")]
+        public static partial void FailureNotRecorded(ILogger logger, string eventId, Exception error);
+    }
+}

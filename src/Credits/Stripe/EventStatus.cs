@@ -1,0 +1,13 @@
+namespace Credits.Stripe;
+
+/// <summary>The <c>status</c> values of SPEC §2.3, plus <see cref="Failed"/> for stored events whose processing threw.</summary>
+public static class EventStatus
+{
+    public const string Granted = "granted";
+    public const string Duplicate = "duplicate";
+    public const string Pending = "pending";
+    public const string Reversed = "reversed";
+    public const string Unmatched = "unmatched";
+    public const string Ignored = "ignored";
+    public const string Failed = "failed";
+}

@@ -1,0 +1,88 @@
+using System.Text.Json;
+
+namespace Credits.Stripe;
+
+/// <summary>
+/// The envelope of a Stripe event, read straight from the JSON: only the fields we use, and no
+/// dependence on the endpoint's api_version matching the SDK's.
+/// </summary>
+public sealed class StripeEvent : IDisposable
+{
+    private const int MaxIdLength = 255;
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64 };
+
+    private readonly JsonDocument _document;
+
+    private StripeEvent(JsonDocument document, string id, string type, JsonElement dataObject, string payload)
+    {
+        _document = document;
+        Id = id;
+        Type = type;
+        Object = dataObject;
+        Payload = payload;
+    }
+
+    public string Id { get; }
+    public string Type { get; }
+    public string Payload { get; }
+    public JsonElement Object { get; }
+    public long? Created { get; private init; }
+    public bool? Livemode { get; private init; }
+    public string? ApiVersion { get; private init; }
+
+    /// <summary>data.previous_attributes, when Stripe sent it.</summary>
+    public JsonElement? PreviousAttributes { get; private init; }
+
+    /// <summary>The id of data.object, when it has one.</summary>
+    public string? ObjectId => Object.Text("id");
+
+    public static StripeEvent? TryParse(ReadOnlyMemory<byte> utf8, out string? error)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(utf8, Options);
+        }
+        catch (JsonException)
+        {
+            error = "The body is not valid JSON (or nests deeper than 64 levels); Stripe sends a JSON event object.";
+            return null;
+        }
+
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object || root.Text("object") != "event")
+        {
+            document.Dispose();
+            error = "The body is JSON but not a Stripe event: expected an object with \"object\": \"event\".";
+            return null;
+        }
+        var id = root.Text("id");
+        var type = root.Text("type");
+        if (string.IsNullOrEmpty(id) || id.Length > MaxIdLength || string.IsNullOrEmpty(type) || type.Length > MaxIdLength)
+        {
+            document.Dispose();
+            error = "The event has no usable \"id\" or \"type\" string.";
+            return null;
+        }
+        if (!root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object
+            || !data.TryGetProperty("object", out var dataObject) || dataObject.ValueKind != JsonValueKind.Object)
+        {
+            document.Dispose();
+            error = $"Event {id} has no data.object; every Stripe event carries the object it is about.";
+            return null;
+        }
+
+        error = null;
+        return new StripeEvent(document, id, type, dataObject, System.Text.Encoding.UTF8.GetString(utf8.Span))
+        {
+            Created = root.Integer("created"),
+            Livemode = root.Boolean("livemode"),
+            ApiVersion = root.Text("api_version"),
+            PreviousAttributes = data.TryGetProperty("previous_attributes", out var previous) && previous.ValueKind == JsonValueKind.Object
+                ? previous
+                : null,
+        };
+    }
+
+    public void Dispose() => _document.Dispose();
+}

@@ -1,0 +1,95 @@
+using System.Buffers;
+using System.Data.Common;
+using Credits.Api;
+using Credits.Telemetry;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Credits.Stripe;
+
+/// <summary><c>POST /webhooks/stripe</c> and <c>POST /</c>: verify, process, commit, then answer (SPEC §2).</summary>
+public static class WebhookEndpoint
+{
+    public const int MaxBodyBytes = 1024 * 1024;
+
+    public static IEndpointRouteBuilder MapStripeWebhook(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/webhooks/stripe", HandleAsync).WithName("StripeWebhook").WithTags("Webhook");
+        app.MapPost("/", HandleAsync).WithName("StripeWebhookAtRoot").WithTags("Webhook");
+        return app;
+    }
+
+    private static async Task<Results<Ok<WebhookResponse>, ProblemHttpResult>> HandleAsync(
+        HttpRequest request, WebhookSignature signature, EventProcessor processor, CreditsMetrics metrics, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return Problems.PayloadTooLarge(MaxBodyBytes);
+        }
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length > MaxBodyBytes)
+                    {
+                        return Problems.PayloadTooLarge(MaxBodyBytes);
+                    }
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+                length += read;
+            }
+            if (length > MaxBodyBytes)
+            {
+                return Problems.PayloadTooLarge(MaxBodyBytes);
+            }
+            return await ProcessAsync(request, buffer.AsMemory(0, length), signature, processor, metrics, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task<Results<Ok<WebhookResponse>, ProblemHttpResult>> ProcessAsync(
+        HttpRequest request, ReadOnlyMemory<byte> body, WebhookSignature signature, EventProcessor processor, CreditsMetrics metrics,
+        CancellationToken cancellationToken)
+    {
+        var check = signature.Verify(request.Headers["Stripe-Signature"].ToString(), body.Span);
+        if (!check.IsValid)
+        {
+            metrics.SignatureFailed(check.Failure.ToString());
+            return Problems.BadRequest("Invalid Stripe signature", check.Message!);
+        }
+        using var evt = StripeEvent.TryParse(body, out var error);
+        if (evt is null)
+        {
+            return Problems.BadRequest("Not a Stripe event", error!);
+        }
+        try
+        {
+            var outcome = await processor.ProcessAsync(evt, cancellationToken);
+            return TypedResults.Ok(WebhookResponse.From(evt.Id, outcome));
+        }
+        catch (Exception e) when (e is DbException or TimeoutException)
+        {
+            return Problems.Unavailable(
+                $"The database could not be reached while processing event {evt.Id}; nothing was stored and Stripe will retry. ({e.GetType().Name})");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await processor.RecordFailureAsync(evt, e, CancellationToken.None);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using System.Diagnostics.Metrics;
+
+namespace Credits.Telemetry;
+
+/// <summary>The instruments behind /metrics (OpenTelemetry, exported in Prometheus text format).</summary>
+public sealed class CreditsMetrics
+{
+    public const string MeterName = "Credits";
+
+    private readonly Counter<long> _webhookEvents;
+    private readonly Counter<long> _signatureFailures;
+    private readonly Counter<long> _credits;
+    private readonly Histogram<double> _webhookDuration;
+
+    public CreditsMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _webhookEvents = meter.CreateCounter<long>("credits.webhook.events", "{event}", "Webhook events processed, by event type and outcome status.");
+        _signatureFailures = meter.CreateCounter<long>("credits.webhook.signature_failures", "{request}", "Webhook requests refused for their signature, by reason.");
+        _credits = meter.CreateCounter<long>("credits.movements", "{credit}", "Credits moved, by direction (granted, reversed, spent).");
+        _webhookDuration = meter.CreateHistogram<double>("credits.webhook.duration", "s", "Time to verify, process and commit one webhook event.");
+    }
+
+    public void EventProcessed(string type, string status, double seconds)
+    {
+        _webhookEvents.Add(1, new("type", type), new("status", status));
+        _webhookDuration.Record(seconds, new KeyValuePair<string, object?>("status", status));
+    }
+
+    public void SignatureFailed(string reason) => _signatureFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void CreditsMoved(string direction, long credits)
+    {
+        if (credits != 0)
+        {
+            _credits.Add(Math.Abs(credits), new KeyValuePair<string, object?>("direction", direction));
+        }
+    }
+}

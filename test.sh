@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Builds, starts a throwaway PostgreSQL from this machine's binaries, runs every test against
+# SQLite and PostgreSQL, stops the server, and ends with one line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+RESULTS=$(mktemp -d /tmp/credits-test-results.XXXXXX)
+PGROOT=""
+
+stop_postgres() {
+  if [ -n "$PGROOT" ] && [ -f "$PGROOT/data/postmaster.pid" ]; then
+    as_postgres "$PGBIN/pg_ctl" -D "$PGROOT/data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  [ -n "$PGROOT" ] && rm -rf "$PGROOT"
+}
+trap stop_postgres EXIT
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+free_port() {
+  local port
+  for port in $(seq 54330 54400); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+  done
+  return 1
+}
+
+echo "== build"
+if ! dotnet build Credits.slnx -c Release -warnaserror -nologo -v quiet 2>&1 | tail -n 30 | grep -Ev '^\s*$'; then :; fi
+if [ "${PIPESTATUS[0]}" != 0 ]; then echo "0 passed, 1 failed"; exit 1; fi
+
+if [ -x "$PGBIN/postgres" ]; then
+  echo "== PostgreSQL from $PGBIN"
+  PGROOT=$(mktemp -d /tmp/credits-pg.XXXXXX)
+  chmod 755 "$PGROOT"
+  [ "$(id -u)" = 0 ] && chown postgres "$PGROOT"
+  PORT=$(free_port)
+  as_postgres "$PGBIN/initdb" -D "$PGROOT/data" -U postgres -A trust --no-sync >"$PGROOT/initdb.log" 2>&1 \
+    || { cat "$PGROOT/initdb.log"; echo "0 passed, 1 failed"; exit 1; }
+  as_postgres "$PGBIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/server.log" -w -t 30 \
+    -o "-p $PORT -k $PGROOT -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=128MB" start >/dev/null \
+    || { cat "$PGROOT/server.log"; echo "0 passed, 1 failed"; exit 1; }
+  export CREDITS_TEST_POSTGRES="Host=127.0.0.1;Port=$PORT;Username=postgres;Database=postgres"
+  echo "   listening on 127.0.0.1:$PORT"
+else
+  echo "== PostgreSQL binaries not found at $PGBIN: PostgreSQL tests will be reported as skipped"
+fi
+
+echo "== tests (SQLite and PostgreSQL)"
+unset DATABASE_URL STRIPE_WEBHOOK_SECRET CREDITS_API_KEY CREDITS_LIVEMODE
+dotnet tests/Credits.Tests/bin/Release/net10.0/Credits.Tests.dll -noColor "$@" \
+  | tee "$RESULTS/output.txt" | grep -Ev '^\s*$' | grep -v '^  *\[PASS\]' || true
+
+summary=$(grep -E 'Total: [0-9]+, Errors: [0-9]+, Failed: [0-9]+, Skipped: [0-9]+' "$RESULTS/output.txt" | tail -n 1)
+if [ -z "$summary" ]; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+total=$(sed -E 's/.*Total: ([0-9]+).*/\1/' <<<"$summary")
+errors=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$summary")
+failed=$(sed -E 's/.*Failed: ([0-9]+).*/\1/' <<<"$summary")
+skipped=$(sed -E 's/.*Skipped: ([0-9]+).*/\1/' <<<"$summary")
+notrun=$(sed -nE 's/.*Not Run: ([0-9]+).*/\1/p' <<<"$summary"); notrun=${notrun:-0}
+passed=$((total - failed - skipped - notrun))
+failed=$((failed + errors))
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ] && [ "$total" -gt 0 ]

@@ -1,0 +1,128 @@
+using Credits.Ledger.Storage;
+using Npgsql;
+
+namespace Credits.Tests.Infrastructure;
+
+/// <summary>
+/// A fresh database for one test class. Test bodies are written once and run against every
+/// provider through the subclasses (as Dapper's suite does).
+/// </summary>
+public abstract class DatabaseFixture : IAsyncLifetime
+{
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("credits-test-").FullName;
+
+    public abstract DatabaseProvider Provider { get; }
+
+    /// <summary>DATABASE_URL for the server under test; empty means SQLite in <see cref="DataDirectory"/>.</summary>
+    public string DatabaseUrl { get; protected set; } = "";
+
+    /// <summary>Set when this provider cannot run here; tests skip with this sentence.</summary>
+    public string? SkipReason { get; protected set; }
+
+    public virtual ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public virtual ValueTask DisposeAsync()
+    {
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Makes the database unusable for the server until the result is disposed.</summary>
+    public abstract Task<IAsyncDisposable> BreakAsync();
+
+    public DatabaseSettings Settings() => string.IsNullOrEmpty(DatabaseUrl)
+        ? DatabaseSettings.Sqlite(DataDirectory)
+        : DatabaseSettings.Postgres(DatabaseUrl);
+}
+
+public sealed class SqliteFixture : DatabaseFixture
+{
+    public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
+    /// <summary>Another process holding the write lock: the server's writes time out with SQLITE_BUSY.</summary>
+    public override async Task<IAsyncDisposable> BreakAsync()
+    {
+        var connection = new Microsoft.Data.Sqlite.SqliteConnection(Settings().ConnectionString + ";Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "BEGIN EXCLUSIVE";
+        await command.ExecuteNonQueryAsync();
+        return connection;
+    }
+}
+
+/// <summary>
+/// A database of its own on the throwaway server that ./test.sh starts (CREDITS_TEST_POSTGRES).
+/// Skipped only when the PostgreSQL binaries are absent from this machine, and it says so.
+/// </summary>
+public sealed class PostgresFixture : DatabaseFixture
+{
+    public const string ServerVariable = "CREDITS_TEST_POSTGRES";
+    public const string Binaries = "/usr/lib/postgresql/15/bin";
+
+    private string? _server;
+    private string? _database;
+
+    public override DatabaseProvider Provider => DatabaseProvider.Postgres;
+
+    public override async ValueTask InitializeAsync()
+    {
+        _server = Environment.GetEnvironmentVariable(ServerVariable);
+        if (string.IsNullOrEmpty(_server))
+        {
+            if (!File.Exists(Path.Combine(Binaries, "postgres")))
+            {
+                SkipReason = $"PostgreSQL binaries are absent ({Binaries}); PostgreSQL tests are skipped on this machine.";
+                return;
+            }
+            throw new InvalidOperationException(
+                $"{ServerVariable} is not set. Run ./test.sh, which starts a throwaway PostgreSQL and runs every test on both databases.");
+        }
+        _database = "credits_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var connection = new NpgsqlConnection(_server))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        DatabaseUrl = new NpgsqlConnectionStringBuilder(_server) { Database = _database, Timeout = 5 }.ConnectionString;
+    }
+
+    /// <summary>Turns new connections to this database away and ends the open ones: an outage.</summary>
+    public override async Task<IAsyncDisposable> BreakAsync()
+    {
+        await AdminAsync($"ALTER DATABASE {_database} WITH ALLOW_CONNECTIONS false");
+        await AdminAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{_database}'");
+        return new Restore(() => AdminAsync($"ALTER DATABASE {_database} WITH ALLOW_CONNECTIONS true"));
+    }
+
+    private sealed class Restore(Func<Task> restore) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await restore();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (_database is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await AdminAsync($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
+        }
+        await base.DisposeAsync();
+    }
+
+    private async Task AdminAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_server);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
