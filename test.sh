@@ -21,8 +21,9 @@ as_postgres() {
 }
 
 free_port() {
-  local port
-  for port in $(seq 54330 54400); do
+  local port tries
+  for tries in $(seq 1 200); do
+    port=$((20000 + RANDOM % 30000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
   done
   return 1
