@@ -59,6 +59,8 @@ public static class CreditsApp
         services.AddSingleton<CreditLedger>();
         services.AddSingleton<PaymentResolver>();
         services.AddSingleton<CheckoutFulfillment>();
+        services.AddSingleton<PaymentReversals>();
+        services.AddSingleton<UnmatchedPayments>();
         services.AddSingleton<EventProcessor>();
         services.AddSingleton<CreditsMetrics>();
         services.AddSingleton<ApiKeyFilter>();
@@ -93,6 +95,8 @@ public static class CreditsApp
         var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>();
         api.MapUsersApi();
         api.MapPacksApi();
+        api.MapPaymentsApi();
+        api.MapEventsApi();
         return app;
     }
 

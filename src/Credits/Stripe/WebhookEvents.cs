@@ -47,6 +47,42 @@ public static class WebhookEvents
             new { evt.Id, evt.Type, livemode = ToInteger(evt.Livemode), evt.ApiVersion, evt.Created, evt.Payload, evt.ObjectId, error, now },
             cancellationToken);
 
+    /// <summary>A replay's outcome replaces the stored one unless it only found the work already done.</summary>
+    public static Task RecordReplayAsync(LedgerTransaction tx, string id, EventOutcome outcome, long now, CancellationToken cancellationToken) =>
+        outcome.Status == EventStatus.Duplicate
+            ? tx.ExecuteAsync("UPDATE webhook_events SET attempts = attempts + 1, error = NULL WHERE id = @id", new { id }, cancellationToken)
+            : tx.ExecuteAsync(
+                """
+                UPDATE webhook_events
+                SET status = @Status, user_id = @UserId, credits_added = @CreditsAdded, detail = @Detail, error = NULL,
+                    attempts = attempts + 1, processed_at = @now
+                WHERE id = @id
+                """,
+                new { id, outcome.Status, outcome.UserId, outcome.CreditsAdded, outcome.Detail, now }, cancellationToken);
+
+    /// <summary>Newest first, optionally filtered; <paramref name="after"/> is the last row of the previous page.</summary>
+    public static Task<IReadOnlyList<StoredEvent>> ListAsync(
+        LedgerDatabase database, string? status, string? type, (long At, string Id)? after, int limit, CancellationToken cancellationToken)
+    {
+        var filters = new List<string>();
+        if (status is not null)
+        {
+            filters.Add("status = @status");
+        }
+        if (type is not null)
+        {
+            filters.Add("type = @type");
+        }
+        if (after is not null)
+        {
+            filters.Add("(received_at < @at OR (received_at = @at AND id < @id))");
+        }
+        var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
+        return database.QueryAsync<StoredEvent>(
+            $"SELECT {Columns} FROM webhook_events {where} ORDER BY received_at DESC, id DESC LIMIT @limit",
+            new { status, type, at = after?.At, id = after?.Id, limit }, cancellationToken);
+    }
+
     public static Task<StoredEvent?> GetAsync(LedgerDatabase database, string id, CancellationToken cancellationToken) =>
         database.ReadAsync(c => c.QuerySingleOrDefaultAsync<StoredEvent>(new CommandDefinition(
             $"SELECT {Columns} FROM webhook_events WHERE id = @id", new { id }, cancellationToken: cancellationToken)), cancellationToken);
