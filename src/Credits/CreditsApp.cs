@@ -57,6 +57,14 @@ public static class CreditsApp
         services.AddSingleton(sp => new WebhookSignature(sp.GetRequiredService<LocalSecrets>().WebhookSecrets, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new LedgerDatabase(DatabaseFrom(sp.GetRequiredService<IOptions<CreditsOptions>>().Value)));
         services.AddSingleton<CreditLedger>();
+        services.AddSingleton(sp =>
+        {
+            var database = sp.GetRequiredService<LedgerDatabase>();
+            var options = sp.GetRequiredService<IOptions<CreditsOptions>>().Value;
+            // SQLite has one writer: one lane. PostgreSQL: a few lanes keep both cores busy while one waits on a commit.
+            var lanes = database.Provider == DatabaseProvider.Sqlite ? 1 : options.WriteLanes;
+            return new GroupCommit(database, lanes, options.MaxBatch);
+        });
         services.AddSingleton<PaymentResolver>();
         services.AddSingleton<CheckoutFulfillment>();
         services.AddSingleton<PaymentReversals>();

@@ -12,23 +12,14 @@ namespace Credits.Stripe;
 /// the Checkout Session id; nothing here checks first and inserts second.
 /// </summary>
 public sealed partial class EventProcessor(
-    CreditLedger ledger, CheckoutFulfillment checkout, PaymentReversals reversals, IOptions<CreditsOptions> options, CreditsMetrics metrics, ILogger<EventProcessor> logger)
+    CreditLedger ledger, GroupCommit groupCommit, CheckoutFulfillment checkout, PaymentReversals reversals, IOptions<CreditsOptions> options, CreditsMetrics metrics, ILogger<EventProcessor> logger)
 {
     public async Task<EventOutcome> ProcessAsync(StripeEvent evt, CancellationToken cancellationToken)
     {
         var started = TimeProvider.System.GetTimestamp();
-        EventOutcome? outcome = null;
-        await using (var tx = await ledger.Database.BeginAsync(cancellationToken))
-        {
-            var applied = await ApplyAsync(tx, evt, cancellationToken);
-            if (await WebhookEvents.TryStoreAsync(tx, evt, applied, ledger.Now(), cancellationToken))
-            {
-                await tx.CommitAsync(cancellationToken);
-                outcome = applied;
-            }
-        }
-        // Already stored: everything above rolled back; answer with what the first delivery did.
-        outcome ??= await DuplicateAsync(evt.Id, cancellationToken);
+        // Answered only after the shared transaction commits (group commit).
+        var outcome = await groupCommit.RunAsync(LaneKey(evt), (tx, token) => ClaimAndApplyAsync(tx, evt, token), cancellationToken)
+            ?? await DuplicateAsync(evt.Id, cancellationToken);
 
         metrics.EventProcessed(evt.Type, outcome.Status, TimeProvider.System.GetElapsedTime(started).TotalSeconds);
         metrics.CreditsMoved(outcome.CreditsAdded >= 0 ? "granted" : "reversed", outcome.Status == EventStatus.Duplicate ? 0 : outcome.CreditsAdded);
@@ -52,6 +43,22 @@ public sealed partial class EventProcessor(
             Log.FailureNotRecorded(logger, evt.Id, recordError);
         }
     }
+
+    /// <summary>Null when the event id was already processed: nothing is done and the caller answers duplicate.</summary>
+    private async Task<EventOutcome?> ClaimAndApplyAsync(LedgerTransaction tx, StripeEvent evt, CancellationToken cancellationToken)
+    {
+        if (!await WebhookEvents.TryClaimAsync(tx, evt, ledger.Now(), cancellationToken))
+        {
+            return null;
+        }
+        var outcome = await ApplyAsync(tx, evt, cancellationToken);
+        await WebhookEvents.RecordOutcomeAsync(tx, evt.Id, outcome, ledger.Now(), cancellationToken);
+        return outcome;
+    }
+
+    /// <summary>Events about one buyer or one payment go to one lane, so lanes seldom wait on each other's row locks.</summary>
+    private static string? LaneKey(StripeEvent evt) =>
+        evt.Object.Child("metadata")?.Text("user_id") ?? evt.Object.Reference("payment_intent") ?? evt.ObjectId;
 
     private Task<EventOutcome> ApplyAsync(LedgerTransaction tx, StripeEvent evt, CancellationToken cancellationToken)
     {
