@@ -5,6 +5,7 @@ using Credits.Configuration;
 using Credits.Ledger;
 using Credits.Ledger.Storage;
 using Credits.Stripe;
+using Credits.Stripe.Api;
 using Credits.Telemetry;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -60,6 +61,9 @@ public static class CreditsApp
         services.AddSingleton<PaymentResolver>();
         services.AddSingleton<CheckoutFulfillment>();
         services.AddSingleton<EventProcessor>();
+        services.AddSingleton<IStripeApi>(sp => new StripeApiClient(sp.GetRequiredService<IOptions<CreditsOptions>>().Value));
+        services.AddSingleton<LineItemLookup>();
+        services.AddSingleton<SuccessPageFulfillment>();
         services.AddSingleton<CreditsMetrics>();
         services.AddSingleton<ApiKeyFilter>();
         services.AddHostedService<SchemaStartup>();
@@ -93,6 +97,7 @@ public static class CreditsApp
         var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>();
         api.MapUsersApi();
         api.MapPacksApi();
+        api.MapCheckoutApi();
         return app;
     }
 

@@ -1,6 +1,7 @@
 using Credits.Configuration;
 using Credits.Ledger;
 using Credits.Ledger.Storage;
+using Credits.Stripe.Api;
 using Credits.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -12,15 +13,18 @@ namespace Credits.Stripe;
 /// the Checkout Session id; nothing here checks first and inserts second.
 /// </summary>
 public sealed partial class EventProcessor(
-    CreditLedger ledger, CheckoutFulfillment checkout, IOptions<CreditsOptions> options, CreditsMetrics metrics, ILogger<EventProcessor> logger)
+    CreditLedger ledger, CheckoutFulfillment checkout, IOptions<CreditsOptions> options, CreditsMetrics metrics, ILogger<EventProcessor> logger,
+    LineItemLookup lineItemLookup)
 {
     public async Task<EventOutcome> ProcessAsync(StripeEvent evt, CancellationToken cancellationToken)
     {
         var started = TimeProvider.System.GetTimestamp();
         EventOutcome? outcome = null;
+        // Stripe calls happen before the transaction, never while it holds the write lock.
+        var lineItems = await lineItemLookup.ForEventAsync(evt, cancellationToken);
         await using (var tx = await ledger.Database.BeginAsync(cancellationToken))
         {
-            var applied = await ApplyAsync(tx, evt, cancellationToken);
+            var applied = await ApplyAsync(tx, evt, lineItems, cancellationToken);
             if (await WebhookEvents.TryStoreAsync(tx, evt, applied, ledger.Now(), cancellationToken))
             {
                 await tx.CommitAsync(cancellationToken);
@@ -53,7 +57,7 @@ public sealed partial class EventProcessor(
         }
     }
 
-    private Task<EventOutcome> ApplyAsync(LedgerTransaction tx, StripeEvent evt, CancellationToken cancellationToken)
+    private Task<EventOutcome> ApplyAsync(LedgerTransaction tx, StripeEvent evt, IReadOnlyList<LineItemPrice> lineItems, CancellationToken cancellationToken)
     {
         if (options.Value.Livemode is { } expected && evt.Livemode is { } actual && expected != actual)
         {
@@ -62,8 +66,8 @@ public sealed partial class EventProcessor(
         }
         return evt.Type switch
         {
-            "checkout.session.completed" => checkout.CompletedAsync(tx, evt, cancellationToken),
-            "checkout.session.async_payment_succeeded" => checkout.CompletedAsync(tx, evt, cancellationToken),
+            "checkout.session.completed" => checkout.CompletedAsync(tx, evt, lineItems, cancellationToken),
+            "checkout.session.async_payment_succeeded" => checkout.CompletedAsync(tx, evt, lineItems, cancellationToken),
             "checkout.session.async_payment_failed" => checkout.CloseAsync(tx, evt, PaymentStatus.Failed, cancellationToken),
             "checkout.session.expired" => checkout.CloseAsync(tx, evt, PaymentStatus.Expired, cancellationToken),
             _ => Task.FromResult(EventOutcome.Ignored($"event type {evt.Type} is not one Credits acts on")),
