@@ -31,6 +31,9 @@ public sealed class FakeStripe : IAsyncDisposable
 
     public ConcurrentDictionary<string, JsonObject> Sessions { get; } = new();
 
+    /// <summary>Stripe pages at most 100 events; tests lower this to exercise has_more/starting_after with few events.</summary>
+    public int PageSize { get; set; } = 100;
+
     public ConcurrentDictionary<string, IReadOnlyList<(string PriceId, long Quantity)>> LineItems { get; } = new();
 
     public static async Task<FakeStripe> StartAsync()
@@ -138,7 +141,7 @@ public sealed class FakeStripe : IAsyncDisposable
     {
         var types = query["types[]"].ToArray();
         var from = long.Parse(query["created[gte]"].FirstOrDefault() ?? "0", CultureInfo.InvariantCulture);
-        var limit = int.Parse(query["limit"].FirstOrDefault() ?? "10", CultureInfo.InvariantCulture);
+        var limit = Math.Min(PageSize, int.Parse(query["limit"].FirstOrDefault() ?? "10", CultureInfo.InvariantCulture));
         List<JsonObject> matching;
         lock (_events)
         {
