@@ -31,7 +31,7 @@ public sealed class Reconciler(IStripeApi stripe, EventProcessor processor, Ledg
 
     private static readonly string[] PaidStatuses = ["paid", "no_payment_required"];
 
-    /// <summary>Lists every event of <see cref="EventTypes"/> since <paramref name="from"/> and compares it with the database.</summary>
+    /// <summary>Lists every event of <see cref="EventTypes"/> since <paramref name="from"/> and compares it with the database; oldest first.</summary>
     public async Task<ReconcileReport> FindAsync(DateTimeOffset from, IProgress<int>? pageRead, CancellationToken cancellationToken)
     {
         var findings = new List<ReconcileFinding>();
@@ -47,6 +47,8 @@ public sealed class Reconciler(IStripeApi stripe, EventProcessor processor, Ledg
             after = page.HasMore ? page.LastId : null;
         }
         while (after is not null);
+        // Stripe lists newest first; findings (and --apply) go oldest first, the order Stripe sent them.
+        findings.Reverse();
         return new ReconcileReport(checkedCount, pages, findings);
     }
 

@@ -10,20 +10,26 @@ public sealed class SqliteCheckoutTests(SqliteFixture db) : CheckoutTests<Sqlite
 public sealed class PostgresCheckoutTests(PostgresFixture db) : CheckoutTests<PostgresFixture>(db);
 
 /// <summary>Checkout creation and the success page against a fake Stripe on loopback.</summary>
-public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixture> where TFixture : DatabaseFixture
+public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixture>, IAsyncLifetime where TFixture : DatabaseFixture
 {
+    private FakeStripe _stripe = null!;
+
+    public async ValueTask InitializeAsync() => _stripe = await FakeStripe.StartAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stripe.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+
     private static string User() => StripeEvents.NewId("u");
 
-    private async Task<(CreditsServer Server, FakeStripe Stripe)> StartAsync(Action<Dictionary<string, string?>>? configure = null)
-    {
-        var stripe = await FakeStripe.StartAsync();
-        var server = await CreditsServer.StartAsync(db, s =>
+    private Task<CreditsServer> StartAsync(Action<Dictionary<string, string?>>? configure = null) =>
+        CreditsServer.StartAsync(db, s =>
         {
-            stripe.Configure(s);
+            _stripe.Configure(s);
             configure?.Invoke(s);
         });
-        return (server, stripe);
-    }
 
     private static async Task<JsonElement> OkJsonAsync(HttpResponseMessage response)
     {
@@ -53,9 +59,7 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
     [Fact]
     public async Task Creating_a_session_sends_payment_mode_our_metadata_and_the_pack_price()
     {
-        var (server, stripe) = await StartAsync();
-        await using var _ = server;
-        await using var __ = stripe;
+        await using var server = await StartAsync();
         var user = User();
 
         using var response = await server.Client.PostAsJsonAsync("/api/checkout/sessions", new
@@ -67,8 +71,8 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
         }, TestContext.Current.CancellationToken);
 
         var body = await OkJsonAsync(response);
-        var sent = Assert.Single(stripe.RequestsTo("POST", "/v1/checkout/sessions"));
-        Assert.Equal(body.GetProperty("id").GetString(), stripe.Sessions.Keys.Single());
+        var sent = Assert.Single(_stripe.RequestsTo("POST", "/v1/checkout/sessions"));
+        Assert.Equal(body.GetProperty("id").GetString(), _stripe.Sessions.Keys.Single());
         Assert.Equal($"https://checkout.stripe.com/c/pay/{body.GetProperty("id").GetString()}", body.GetProperty("url").GetString());
         Assert.Equal($"Bearer {FakeStripe.SecretKey}", sent.Authorization);
         Assert.Equal("payment", sent.Form["mode"]);
@@ -89,13 +93,11 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
     [Fact]
     public async Task A_pack_with_a_Stripe_price_id_is_sold_by_that_price()
     {
-        var (server, stripe) = await StartAsync(s => s["Packs:0:PriceId"] = "price_starter_live");
-        await using var _ = server;
-        await using var __ = stripe;
+        await using var server = await StartAsync(s => s["Packs:0:PriceId"] = "price_starter_live");
 
         await CreateSessionAsync(server, User(), "starter");
 
-        var sent = Assert.Single(stripe.RequestsTo("POST", "/v1/checkout/sessions"));
+        var sent = Assert.Single(_stripe.RequestsTo("POST", "/v1/checkout/sessions"));
         Assert.Equal("price_starter_live", sent.Form["line_items[0][price]"]);
         Assert.DoesNotContain(sent.Form.Keys, k => k.Contains("price_data", StringComparison.Ordinal));
         Assert.Equal("50", sent.Form["metadata[credits]"]);
@@ -107,27 +109,23 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
     [InlineData("{\"user_id\":\"u_1\",\"pack_id\":\"pro\",\"success_url\":\"/relative\",\"cancel_url\":\"https://a.example/c\"}")]
     public async Task Bad_checkout_requests_are_400_and_never_reach_Stripe(string json)
     {
-        var (server, stripe) = await StartAsync();
-        await using var _ = server;
-        await using var __ = stripe;
+        await using var server = await StartAsync();
 
         using var response = await server.Client.PostAsync("/api/checkout/sessions",
             new StringContent(json, System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Empty(stripe.Requests);
+        Assert.Empty(_stripe.Requests);
     }
 
     [Fact]
     public async Task Success_page_then_webhook_grants_once()
     {
-        var (server, stripe) = await StartAsync();
-        await using var _ = server;
-        await using var __ = stripe;
+        await using var server = await StartAsync();
         var user = User();
         var sessionId = await CreateSessionAsync(server, user);
-        var paid = stripe.Pay(sessionId);
+        var paid = _stripe.Pay(sessionId);
 
         var page = await FulfillAsync(server, sessionId);
         var webhook = await server.DeliverAsync(StripeEvents.Completed(paid));
@@ -145,12 +143,10 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
     [Fact]
     public async Task Webhook_then_success_page_grants_once_and_answers_with_the_existing_grant()
     {
-        var (server, stripe) = await StartAsync();
-        await using var _ = server;
-        await using var __ = stripe;
+        await using var server = await StartAsync();
         var user = User();
         var sessionId = await CreateSessionAsync(server, user);
-        var paid = stripe.Pay(sessionId);
+        var paid = _stripe.Pay(sessionId);
 
         await server.DeliverAsync(StripeEvents.Completed(paid));
         var page = await FulfillAsync(server, sessionId);
@@ -169,14 +165,26 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
     }
 
     [Fact]
-    public async Task Success_page_for_an_unpaid_session_stays_pending_until_the_money_arrives()
+    public async Task Success_page_and_webhook_at_the_same_moment_grant_once()
     {
-        var (server, stripe) = await StartAsync();
-        await using var _ = server;
-        await using var __ = stripe;
+        await using var server = await StartAsync();
         var user = User();
         var sessionId = await CreateSessionAsync(server, user);
-        stripe.Pay(sessionId, paymentStatus: "unpaid");
+        var paid = _stripe.Pay(sessionId);
+
+        await Task.WhenAll(FulfillAsync(server, sessionId), server.DeliverAsync(StripeEvents.Completed(paid)), FulfillAsync(server, sessionId));
+
+        Assert.Equal(200, await server.BalanceAsync(user));
+        Assert.Single(await server.EntriesAsync(user));
+    }
+
+    [Fact]
+    public async Task Success_page_for_an_unpaid_session_stays_pending_until_the_money_arrives()
+    {
+        await using var server = await StartAsync();
+        var user = User();
+        var sessionId = await CreateSessionAsync(server, user);
+        _stripe.Pay(sessionId, paymentStatus: "unpaid");
 
         var page = await FulfillAsync(server, sessionId);
 
@@ -184,7 +192,7 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
         Assert.Null(await server.BalanceAsync(user));
         Assert.Equal("pending", await server.ScalarAsync<string>("SELECT status FROM checkout_payments WHERE session_id = @sessionId", new { sessionId }));
 
-        var paid = stripe.Pay(sessionId);
+        var paid = _stripe.Pay(sessionId);
         await server.DeliverAsync(StripeEvents.Event("checkout.session.async_payment_succeeded", paid));
 
         Assert.Equal(200, await server.BalanceAsync(user));
@@ -193,9 +201,7 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
     [Fact]
     public async Task Success_page_for_a_session_Stripe_does_not_know_is_404()
     {
-        var (server, stripe) = await StartAsync();
-        await using var _ = server;
-        await using var __ = stripe;
+        await using var server = await StartAsync();
 
         using var response = await server.Client.PostAsync("/api/checkout/sessions/cs_test_unknown/fulfill", null, TestContext.Current.CancellationToken);
 
@@ -207,34 +213,30 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
     [Fact]
     public async Task Without_metadata_credits_the_pack_whose_price_is_in_the_line_items_decides()
     {
-        var (server, stripe) = await StartAsync(s => s["Packs:1:PriceId"] = "price_pro_live");
-        await using var _ = server;
-        await using var __ = stripe;
+        await using var server = await StartAsync(s => s["Packs:1:PriceId"] = "price_pro_live");
         var user = User();
         // An amount no pack costs (a coupon), so only the line items can tell it was the Pro pack.
         var session = StripeEvents.CheckoutSession(userId: user, amountTotal: 1234);
         var sessionId = (string)session["id"]!;
-        stripe.Sessions[sessionId] = session;
-        stripe.LineItems[sessionId] = [("price_pro_live", 1)];
+        _stripe.Sessions[sessionId] = session;
+        _stripe.LineItems[sessionId] = [("price_pro_live", 1)];
 
         var body = await server.DeliverAsync(StripeEvents.Completed(session));
 
         Assert.Equal("granted", body.GetProperty("status").GetString());
         Assert.Equal(200, await server.BalanceAsync(user));
-        Assert.Single(stripe.RequestsTo("GET", $"/v1/checkout/sessions/{sessionId}/line_items"));
+        Assert.Single(_stripe.RequestsTo("GET", $"/v1/checkout/sessions/{sessionId}/line_items"));
     }
 
     [Fact]
     public async Task Line_items_are_not_fetched_when_metadata_says_the_credits()
     {
-        var (server, stripe) = await StartAsync(s => s["Packs:1:PriceId"] = "price_pro_live");
-        await using var _ = server;
-        await using var __ = stripe;
+        await using var server = await StartAsync(s => s["Packs:1:PriceId"] = "price_pro_live");
         var user = User();
 
         await server.DeliverAsync(StripeEvents.Paid(user, 75));
 
         Assert.Equal(75, await server.BalanceAsync(user));
-        Assert.Empty(stripe.Requests);
+        Assert.Empty(_stripe.Requests);
     }
 }

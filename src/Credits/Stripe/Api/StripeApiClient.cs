@@ -9,7 +9,7 @@ namespace Credits.Stripe.Api;
 
 /// <summary>
 /// <see cref="IStripeApi"/> on Stripe.net, pointed at STRIPE_API_BASE. Each attempt has a short
-/// timeout and Stripe.net retries network errors, 409s and 5xx answers Stripe marks retryable
+/// timeout and Stripe.net retries network errors, 409s, 5xx and answers marked Stripe-Should-Retry
 /// (with an idempotency key on POSTs, so a retried creation never makes two sessions).
 /// </summary>
 public sealed class StripeApiClient : IStripeApi, IDisposable
