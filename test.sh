@@ -30,8 +30,10 @@ free_port() {
 }
 
 echo "== build"
-if ! dotnet build Credits.slnx -c Release -warnaserror -nologo -v quiet 2>&1 | tail -n 30 | grep -Ev '^\s*$'; then :; fi
-if [ "${PIPESTATUS[0]}" != 0 ]; then echo "0 passed, 1 failed"; exit 1; fi
+dotnet build Credits.slnx -c Release -warnaserror -nologo -v quiet >"$RESULTS/build.txt" 2>&1
+build=$?
+grep -Ev '^\s*$' "$RESULTS/build.txt" | tail -n 30
+if [ "$build" != 0 ]; then echo "0 passed, 1 failed"; exit 1; fi
 
 if [ -x "$PGBIN/postgres" ]; then
   echo "== PostgreSQL from $PGBIN"

@@ -5,6 +5,7 @@ using Credits.Configuration;
 using Credits.Ledger;
 using Credits.Ledger.Storage;
 using Credits.Stripe;
+using Credits.Stripe.Api;
 using Credits.Telemetry;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -70,6 +71,9 @@ public static class CreditsApp
         services.AddSingleton<PaymentReversals>();
         services.AddSingleton<UnmatchedPayments>();
         services.AddSingleton<EventProcessor>();
+        services.AddSingleton<IStripeApi>(sp => new StripeApiClient(sp.GetRequiredService<IOptions<CreditsOptions>>().Value));
+        services.AddSingleton<LineItemLookup>();
+        services.AddSingleton<SuccessPageFulfillment>();
         services.AddSingleton<CreditsMetrics>();
         services.AddSingleton<ApiKeyFilter>();
         services.AddHostedService<SchemaStartup>();
@@ -105,6 +109,7 @@ public static class CreditsApp
         api.MapPacksApi();
         api.MapPaymentsApi();
         api.MapEventsApi();
+        api.MapCheckoutApi();
         return app;
     }
 

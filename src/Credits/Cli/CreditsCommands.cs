@@ -10,6 +10,8 @@ public static class CreditsCommands
         var root = new RootCommand("Credits turns Stripe Checkout payments into prepaid credits, exactly once.");
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(MigrateCommand.Create());
+        root.Subcommands.Add(ReconcileCommand.Create());
+        root.Subcommands.Add(VerifyCommand.Create());
         return root;
     }
 }

@@ -1,5 +1,6 @@
 using Credits.Ledger;
 using Credits.Ledger.Storage;
+using Credits.Stripe.Api;
 
 namespace Credits.Stripe;
 
@@ -15,13 +16,14 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
     private static readonly string[] Open = [PaymentStatus.Pending, PaymentStatus.Unmatched];
     private static readonly string[] Nothing = [];
 
-    public async Task<EventOutcome> CompletedAsync(LedgerTransaction tx, StripeEvent evt, CancellationToken cancellationToken)
+    public async Task<EventOutcome> CompletedAsync(
+        LedgerTransaction tx, StripeEvent evt, IReadOnlyList<LineItemPrice> lineItems, CancellationToken cancellationToken)
     {
         if (CheckoutSession.From(evt.Object) is not { } session)
         {
             return EventOutcome.Ignored("data.object is not a Checkout Session");
         }
-        return await FulfillAsync(tx, session, evt.Id, cancellationToken) with { ObjectId = session.Id };
+        return await FulfillAsync(tx, session with { LineItems = lineItems }, evt.Id, cancellationToken) with { ObjectId = session.Id };
     }
 
     public async Task<EventOutcome> FulfillAsync(LedgerTransaction tx, CheckoutSession session, string sourceEventId, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Credits.Stripe.Api;
 
 namespace Credits.Stripe;
 
@@ -15,6 +16,9 @@ public sealed record CheckoutSession
     public string? ClientReferenceId { get; init; }
     public string? PaymentIntent { get; init; }
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Fetched from Stripe before the transaction (<see cref="LineItemLookup"/>); empty when not looked up.</summary>
+    public IReadOnlyList<LineItemPrice> LineItems { get; init; } = [];
 
     public static CheckoutSession? From(JsonElement session)
     {

@@ -1,6 +1,7 @@
 using Credits.Configuration;
 using Credits.Ledger;
 using Credits.Ledger.Storage;
+using Credits.Stripe.Api;
 using Credits.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -12,13 +13,16 @@ namespace Credits.Stripe;
 /// the Checkout Session id; nothing here checks first and inserts second.
 /// </summary>
 public sealed partial class EventProcessor(
-    CreditLedger ledger, GroupCommit groupCommit, CheckoutFulfillment checkout, PaymentReversals reversals, IOptions<CreditsOptions> options, CreditsMetrics metrics, ILogger<EventProcessor> logger)
+    CreditLedger ledger, GroupCommit groupCommit, CheckoutFulfillment checkout, PaymentReversals reversals, LineItemLookup lineItemLookup,
+    IOptions<CreditsOptions> options, CreditsMetrics metrics, ILogger<EventProcessor> logger)
 {
     public async Task<EventOutcome> ProcessAsync(StripeEvent evt, CancellationToken cancellationToken)
     {
         var started = TimeProvider.System.GetTimestamp();
+        // Stripe calls happen before the transaction, never while it holds the write lock.
+        var lineItems = await lineItemLookup.ForEventAsync(evt, cancellationToken);
         // Answered only after the shared transaction commits (group commit).
-        var outcome = await groupCommit.RunAsync(LaneKey(evt), (tx, token) => ClaimAndApplyAsync(tx, evt, token), cancellationToken)
+        var outcome = await groupCommit.RunAsync(LaneKey(evt), (tx, token) => ClaimAndApplyAsync(tx, evt, lineItems, token), cancellationToken)
             ?? await DuplicateAsync(evt.Id, cancellationToken);
 
         metrics.EventProcessed(evt.Type, outcome.Status, TimeProvider.System.GetElapsedTime(started).TotalSeconds);
@@ -45,13 +49,14 @@ public sealed partial class EventProcessor(
     }
 
     /// <summary>Null when the event id was already processed: nothing is done and the caller answers duplicate.</summary>
-    private async Task<EventOutcome?> ClaimAndApplyAsync(LedgerTransaction tx, StripeEvent evt, CancellationToken cancellationToken)
+    private async Task<EventOutcome?> ClaimAndApplyAsync(
+        LedgerTransaction tx, StripeEvent evt, IReadOnlyList<LineItemPrice> lineItems, CancellationToken cancellationToken)
     {
         if (!await WebhookEvents.TryClaimAsync(tx, evt, ledger.Now(), cancellationToken))
         {
             return null;
         }
-        var outcome = await ApplyAsync(tx, evt, cancellationToken);
+        var outcome = await ApplyAsync(tx, evt, lineItems, cancellationToken);
         await WebhookEvents.RecordOutcomeAsync(tx, evt.Id, outcome, ledger.Now(), cancellationToken);
         return outcome;
     }
@@ -60,7 +65,7 @@ public sealed partial class EventProcessor(
     private static string? LaneKey(StripeEvent evt) =>
         evt.Object.Child("metadata")?.Text("user_id") ?? evt.Object.Reference("payment_intent") ?? evt.ObjectId;
 
-    private Task<EventOutcome> ApplyAsync(LedgerTransaction tx, StripeEvent evt, CancellationToken cancellationToken)
+    private Task<EventOutcome> ApplyAsync(LedgerTransaction tx, StripeEvent evt, IReadOnlyList<LineItemPrice> lineItems, CancellationToken cancellationToken)
     {
         if (options.Value.Livemode is { } expected && evt.Livemode is { } actual && expected != actual)
         {
@@ -69,8 +74,8 @@ public sealed partial class EventProcessor(
         }
         return evt.Type switch
         {
-            "checkout.session.completed" => checkout.CompletedAsync(tx, evt, cancellationToken),
-            "checkout.session.async_payment_succeeded" => checkout.CompletedAsync(tx, evt, cancellationToken),
+            "checkout.session.completed" => checkout.CompletedAsync(tx, evt, lineItems, cancellationToken),
+            "checkout.session.async_payment_succeeded" => checkout.CompletedAsync(tx, evt, lineItems, cancellationToken),
             "checkout.session.async_payment_failed" => checkout.CloseAsync(tx, evt, PaymentStatus.Failed, cancellationToken),
             "checkout.session.expired" => checkout.CloseAsync(tx, evt, PaymentStatus.Expired, cancellationToken),
             "charge.refunded" => ReverseAsync(tx, evt, ReversalFacts.FromRefundedCharge(evt.Object), cancellationToken),
@@ -101,10 +106,11 @@ public sealed partial class EventProcessor(
         }
         using var evt = StripeEvent.TryParse(System.Text.Encoding.UTF8.GetBytes(stored.Payload), out var error)
             ?? throw new InvalidOperationException($"Stored event {eventId} cannot be read: {error}");
+        var lineItems = await lineItemLookup.ForEventAsync(evt, cancellationToken);
         EventOutcome outcome;
         await using (var tx = await ledger.Database.BeginAsync(cancellationToken))
         {
-            outcome = await ApplyAsync(tx, evt, cancellationToken);
+            outcome = await ApplyAsync(tx, evt, lineItems, cancellationToken);
             await WebhookEvents.RecordReplayAsync(tx, evt.Id, outcome, ledger.Now(), cancellationToken);
             await tx.CommitAsync(cancellationToken);
         }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Credits.Configuration;
 using Credits.Ledger;
 using Credits.Ledger.Storage;
+using Credits.Stripe.Api;
 using Microsoft.Extensions.Options;
 
 namespace Credits.Stripe;
@@ -60,6 +61,11 @@ public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> p
                 : (null, $"metadata.credits '{Truncate(text)}' is not a whole number between 1 and {CreditLimits.MaxCredits}");
         }
 
+        if (PackCredits(session.LineItems) is { } fromPrices)
+        {
+            return (fromPrices, null);
+        }
+
         if (session.AmountTotal is not { } amount || session.Currency is not { } currency)
         {
             return (null, "no credit amount: no metadata.credits and no amount_total/currency to match a pack");
@@ -71,6 +77,21 @@ public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> p
             0 => (null, $"no credit amount: no metadata.credits and no pack costs {amount} {currency}"),
             _ => (null, $"no credit amount: {matching.Count} packs cost {amount} {currency}"),
         };
+    }
+
+    /// <summary>The credits of the packs bought, when every line item is a pack's Stripe price; otherwise null.</summary>
+    private long? PackCredits(IReadOnlyList<LineItemPrice> lineItems)
+    {
+        long total = 0;
+        foreach (var item in lineItems)
+        {
+            if (packs.Value.Packs.FirstOrDefault(p => p.PriceId == item.PriceId) is not { } pack)
+            {
+                return null;
+            }
+            total += pack.Credits * item.Quantity;
+        }
+        return total is > 0 and <= CreditLimits.MaxCredits ? total : null;
     }
 
     private static string? Join(string? first, string? second) =>

@@ -1,0 +1,3 @@
+namespace Credits.Stripe.Api;
+
+public sealed record CreatedCheckoutSession(string Id, string? Url);

@@ -1,0 +1,6 @@
+using Credits.Configuration;
+
+namespace Credits.Stripe.Api;
+
+/// <summary>What <c>POST /api/checkout/sessions</c> asks Stripe to create.</summary>
+public sealed record NewCheckoutSession(string UserId, Pack Pack, string SuccessUrl, string CancelUrl, string? CustomerEmail);
