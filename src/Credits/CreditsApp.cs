@@ -61,6 +61,8 @@ public static class CreditsApp
         services.AddSingleton<CheckoutFulfillment>();
         services.AddSingleton<EventProcessor>();
         services.AddSingleton<CreditsMetrics>();
+        services.AddSingleton<RecentLatency>();
+        services.AddSingleton<BacklogGauges>();
         services.AddSingleton<ApiKeyFilter>();
         services.AddHostedService<SchemaStartup>();
 
@@ -88,11 +90,13 @@ public static class CreditsApp
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapServiceEndpoints();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapMetrics();
         app.MapStripeWebhook();
         var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>();
         api.MapUsersApi();
         api.MapPacksApi();
+        api.MapStatsApi();
+        api.MapUsersListApi();
         return app;
     }
 

@@ -10,6 +10,12 @@ public static class CreditsCommands
         var root = new RootCommand("Credits turns Stripe Checkout payments into prepaid credits, exactly once.");
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(MigrateCommand.Create());
+        root.Subcommands.Add(SendTestEventCommand.Create(TimeProvider.System));
+        root.Subcommands.Add(SimulateCommand.Create(TimeProvider.System));
+        root.Subcommands.Add(MonitorCommand.Create(TimeProvider.System));
+        root.Subcommands.Add(UsersCommand.Create());
+        root.Subcommands.Add(PaymentsCommand.Create());
+        root.Subcommands.Add(EventsCommand.Create());
         return root;
     }
 }
