@@ -6,6 +6,7 @@ using Credits.Ledger;
 using Credits.Ledger.Storage;
 using Credits.Stripe;
 using Credits.Telemetry;
+using Microsoft.Extensions.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -72,11 +73,11 @@ public static class CreditsApp
             o.SerializerOptions.PropertyNameCaseInsensitive = false;
         });
         services.AddProblemDetails();
+        // Only this host's meters (MeterScope.Local): several hosts in one process, as in tests, never mix their numbers.
+        services.AddMetrics(metrics => metrics.EnableMetrics(CreditsMetrics.MeterName, scopes: MeterScope.Local));
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("credits", serviceVersion: Version))
-            .WithMetrics(metrics => metrics
-            .AddMeter(CreditsMetrics.MeterName)
-            .AddPrometheusExporter());
+            .WithMetrics(metrics => metrics.AddPrometheusExporter());
         return services;
     }
 

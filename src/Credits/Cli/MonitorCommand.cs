@@ -19,6 +19,7 @@ public static class MonitorCommand
         {
             Description = "Read the database directly (DATABASE_URL or CREDITS_DATA_DIR) instead of a server's /api/stats; latency is then not shown.",
         };
+        var dataDir = new Option<string?>("--data-dir") { Description = "With --database: the SQLite data folder (default CREDITS_DATA_DIR, else ./data)." };
         var command = new Command("monitor", """
             Live view of webhook traffic: events per minute by status, credits granted, reversed and spent, unmatched payments
             waiting, failed events, processing latency and the latest events. Reads GET /api/stats of a server; Ctrl+C to quit.
@@ -27,14 +28,14 @@ public static class MonitorCommand
               credits monitor
               credits monitor --url https://credits.example.com --api-key $CREDITS_API_KEY --interval 5
               credits monitor --once            # one frame, then exit
-              credits monitor --database        # no server needed: read ./data/credits.db or DATABASE_URL
+              credits monitor --database --data-dir ./data   # no server needed: read the SQLite file (or DATABASE_URL)
             """)
         {
-            url, apiKey, interval, once, database,
+            url, apiKey, interval, once, database, dataDir,
         };
         command.SetCliAction(async (context, cancellationToken) =>
         {
-            var (source, read, dispose) = context.Get(database) ? FromDatabase(context, time) : FromServer(context, url, apiKey);
+            var (source, read, dispose) = context.Get(database) ? FromDatabase(context, context.Get(dataDir), time) : FromServer(context, url, apiKey);
             await using var _ = dispose;
             var console = context.Console;
             if (context.Get(once) || !console.Profile.Capabilities.Interactive)
@@ -81,13 +82,18 @@ public static class MonitorCommand
         return (client.BaseUrl.ToString(), ct => client.GetAsync<StatsResponse>("/api/stats", ct), new Disposer(client.Dispose));
     }
 
-    private static (string, Func<CancellationToken, Task<StatsResponse>>, IAsyncDisposable) FromDatabase(CliContext context, TimeProvider time)
+    private static (string, Func<CancellationToken, Task<StatsResponse>>, IAsyncDisposable) FromDatabase(CliContext context, string? dataDirectory, TimeProvider time)
     {
-        if (context.Settings.Validate() is { } error)
+        var settings = context.Settings;
+        if (dataDirectory is not null)
+        {
+            settings.DataDirectory = dataDirectory;
+        }
+        if (settings.Validate() is { } error)
         {
             throw new CliException(error, CliException.Usage);
         }
-        var database = new LedgerDatabase(CreditsApp.DatabaseFrom(context.Settings));
+        var database = new LedgerDatabase(CreditsApp.DatabaseFrom(settings));
         var noLatency = new StatsResponse.LatencySummary(0, 0, 0, 0);
         return (database.Settings.Describe(), async ct =>
         {
