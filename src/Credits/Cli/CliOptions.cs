@@ -8,10 +8,10 @@ public static class CliOptions
 {
     public const string WebhookPath = "/webhooks/stripe";
 
-    public static Option<Uri> ServerUrl() => Url("--url", $"Base URL of the Credits server (default {CreditsApp.DefaultUrl}).", CreditsApp.DefaultUrl);
+    public static Option<Uri> ServerUrl() => Url("--url", "Base URL of the Credits server.", CreditsApp.DefaultUrl);
 
     public static Option<Uri> WebhookUrl() =>
-        Url("--url", $"Webhook URL to post to (default {CreditsApp.DefaultUrl}{WebhookPath}).", CreditsApp.DefaultUrl + WebhookPath);
+        Url("--url", "Webhook URL to post to.", CreditsApp.DefaultUrl + WebhookPath);
 
     public static Option<string?> ApiKey() => new("--api-key")
     {
@@ -36,7 +36,7 @@ public static class CliOptions
 
     public static Option<bool> Json() => new("--json") { Description = "Print the server's JSON answer instead of a table." };
 
-    public static Option<int> Limit(int fallback) => Range("--limit", $"How many rows to show (1-200, default {fallback}).", fallback, 1, 200);
+    public static Option<int> Limit(int fallback) => Range("--limit", "How many rows to show (1-200).", fallback, 1, 200);
 
     public static Option<int> Range(string name, string description, int fallback, int min, int max)
     {
@@ -52,32 +52,25 @@ public static class CliOptions
     }
 
     /// <summary>--api-key, then CREDITS_API_KEY, then the generated key in CREDITS_DATA_DIR.</summary>
-    public static string ResolveApiKey(CliContext context, Option<string?> option)
-    {
-        var key = context.Get(option) is { Length: > 0 } given ? given
-            : context.Settings.ApiKey is { Length: > 0 } configured ? configured.Trim()
-            : LocalSecrets.ReadGenerated(context.Settings.DataDirectory, LocalSecrets.ApiKeyFile);
-        return key is { Length: > 0 }
-            ? key
-            : throw new CliException(
-                $"No API key: pass --api-key, set CREDITS_API_KEY, or start `credits serve` once so it generates one in {DataFolder(context)}.",
-                CliException.Usage);
-    }
+    public static string ResolveApiKey(CliContext context, Option<string?> option) =>
+        Resolve(context, context.Get(option), context.Settings.ApiKey?.Trim(), LocalSecrets.ApiKeyFile,
+            "No API key: pass --api-key, set CREDITS_API_KEY");
 
     /// <summary>--secret, then the first STRIPE_WEBHOOK_SECRET, then the generated secret in CREDITS_DATA_DIR.</summary>
-    public static string ResolveSecret(CliContext context, Option<string?> option)
-    {
-        var secret = context.Get(option) is { Length: > 0 } given ? given
-            : context.Settings.WebhookSecrets() is [var configured, ..] ? configured
-            : LocalSecrets.ReadGenerated(context.Settings.DataDirectory, LocalSecrets.WebhookSecretFile);
-        return secret is { Length: > 0 }
-            ? secret
-            : throw new CliException(
-                $"No webhook secret: pass --secret whsec_..., set STRIPE_WEBHOOK_SECRET, or start `credits serve` once so it generates one in {DataFolder(context)}.",
-                CliException.Usage);
-    }
+    public static string ResolveSecret(CliContext context, Option<string?> option) =>
+        Resolve(context, context.Get(option), context.Settings.WebhookSecrets().FirstOrDefault(), LocalSecrets.WebhookSecretFile,
+            "No webhook secret: pass --secret whsec_..., set STRIPE_WEBHOOK_SECRET");
 
-    private static string DataFolder(CliContext context) => Path.GetFullPath(context.Settings.DataDirectory);
+    private static string Resolve(CliContext context, string? given, string? configured, string generatedFile, string missing)
+    {
+        var value = given is { Length: > 0 } ? given
+            : configured is { Length: > 0 } ? configured
+            : LocalSecrets.ReadGenerated(context.Settings.DataDirectory, generatedFile);
+        return value is { Length: > 0 }
+            ? value
+            : throw new CliException(
+                $"{missing}, or start `credits serve` once so it generates one in {Path.GetFullPath(context.Settings.DataDirectory)}.", CliException.Usage);
+    }
 
     private static Option<Uri> Url(string name, string description, string fallback)
     {

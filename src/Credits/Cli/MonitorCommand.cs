@@ -13,7 +13,7 @@ public static class MonitorCommand
     {
         var url = CliOptions.ServerUrl();
         var apiKey = CliOptions.ApiKey();
-        var interval = CliOptions.Range("--interval", "Seconds between refreshes (1-60, default 2).", 2, 1, 60);
+        var interval = CliOptions.Range("--interval", "Seconds between refreshes (1-60).", 2, 1, 60);
         var once = new Option<bool>("--once") { Description = "Draw one frame and exit (for scripts, logs and tests)." };
         var database = new Option<bool>("--database")
         {

@@ -26,7 +26,7 @@ public static class SendTestEventCommand
                 r.AddError($"--credits must be between 1 and {CreditLimits.MaxCredits}; got {value}.");
             }
         });
-        var amount = new Option<long>("--amount") { Description = "amount_total in the smallest currency unit, e.g. 500 = $5.00 (default 500).", DefaultValueFactory = _ => 500 };
+        var amount = new Option<long>("--amount") { Description = "amount_total in the smallest currency unit, e.g. 500 = $5.00.", DefaultValueFactory = _ => 500 };
         amount.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<long>() < 0)
@@ -34,7 +34,7 @@ public static class SendTestEventCommand
                 r.AddError("--amount must be zero or more (cents).");
             }
         });
-        var currency = new Option<string>("--currency") { Description = "Lowercase ISO currency (default usd).", DefaultValueFactory = _ => "usd" };
+        var currency = new Option<string>("--currency") { Description = "Lowercase ISO currency.", DefaultValueFactory = _ => "usd" };
         var email = new Option<string?>("--email") { Description = "customer_details.email of the buyer." };
         var session = new Option<string?>("--session") { Description = "Reuse a Checkout Session id (cs_...), e.g. async-succeeded after completed-unpaid." };
         var paymentIntent = new Option<string?>("--payment-intent") { Description = "Reuse a payment intent (pi_...): refund or dispute an earlier test purchase." };

@@ -25,7 +25,7 @@ public static class UsersCommand
     private static Command Show()
     {
         var id = ApiCommand.Id("user-id", "The account id, e.g. u_123.");
-        var entries = CliOptions.Range("--entries", "How many ledger entries to show, newest first (1-200, default 10).", 10, 1, 200);
+        var entries = CliOptions.Range("--entries", "How many ledger entries to show, newest first (1-200).", 10, 1, 200);
         return ApiCommand.Create("show", """
             One account: email, balance and its latest ledger entries.
 
