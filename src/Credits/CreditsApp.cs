@@ -58,8 +58,18 @@ public static class CreditsApp
         services.AddSingleton(sp => new WebhookSignature(sp.GetRequiredService<LocalSecrets>().WebhookSecrets, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new LedgerDatabase(DatabaseFrom(sp.GetRequiredService<IOptions<CreditsOptions>>().Value)));
         services.AddSingleton<CreditLedger>();
+        services.AddSingleton(sp =>
+        {
+            var database = sp.GetRequiredService<LedgerDatabase>();
+            var options = sp.GetRequiredService<IOptions<CreditsOptions>>().Value;
+            // SQLite has one writer: one lane. PostgreSQL: a few lanes keep both cores busy while one waits on a commit.
+            var lanes = database.Provider == DatabaseProvider.Sqlite ? 1 : options.WriteLanes;
+            return new GroupCommit(database, lanes, options.MaxBatch);
+        });
         services.AddSingleton<PaymentResolver>();
         services.AddSingleton<CheckoutFulfillment>();
+        services.AddSingleton<PaymentReversals>();
+        services.AddSingleton<UnmatchedPayments>();
         services.AddSingleton<EventProcessor>();
         services.AddSingleton<CreditsMetrics>();
         services.AddSingleton<RecentLatency>();
@@ -96,6 +106,8 @@ public static class CreditsApp
         var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>();
         api.MapUsersApi();
         api.MapPacksApi();
+        api.MapPaymentsApi();
+        api.MapEventsApi();
         api.MapStatsApi();
         api.MapUsersListApi();
         return app;

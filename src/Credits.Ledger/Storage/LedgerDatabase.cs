@@ -79,6 +79,18 @@ public sealed class LedgerDatabase : IAsyncDisposable
         return await read(connection);
     }
 
+    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? args, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return [.. await connection.QueryAsync<T>(new CommandDefinition(sql, args, cancellationToken: cancellationToken))];
+    }
+
+    public async Task<T?> QuerySingleOrDefaultAsync<T>(string sql, object? args, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<T>(new CommandDefinition(sql, args, cancellationToken: cancellationToken));
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_postgres is not null)

@@ -8,6 +8,12 @@ public static class Problems
     public static ProblemHttpResult BadRequest(string title, string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: title);
 
+    public const int MaxPageSize = 200;
+
+    /// <summary>Null when a page size is absent or allowed.</summary>
+    public static ProblemHttpResult? InvalidLimit(int? limit) =>
+        limit is < 1 or > MaxPageSize ? BadRequest("Invalid limit", $"limit must be between 1 and {MaxPageSize}.") : null;
+
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 

@@ -1,12 +1,11 @@
 using Credits.Ledger;
+using Credits.Stripe;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Credits.Api;
 
 public static class UsersApi
 {
-    public const int MaxPageSize = 200;
-
     public static RouteGroupBuilder MapUsersApi(this RouteGroupBuilder api)
     {
         var users = api.MapGroup("/users").WithTags("Users");
@@ -29,7 +28,7 @@ public static class UsersApi
     public sealed record LedgerPage(string UserId, IReadOnlyList<LedgerEntryResponse> Entries, long? NextBefore);
 
     private static async Task<Results<Ok<UserResponse>, Created<UserResponse>, ProblemHttpResult>> PutAsync(
-        string id, HttpRequest request, CreditLedger ledger, CancellationToken cancellationToken)
+        string id, HttpRequest request, CreditLedger ledger, UnmatchedPayments unmatched, CancellationToken cancellationToken)
     {
         if (!AccountIds.IsValid(id))
         {
@@ -51,6 +50,10 @@ public static class UsersApi
             created = await ledger.UpsertAccountAsync(tx, id, email, cancellationToken);
             await tx.CommitAsync(cancellationToken);
         }
+        if (email is not null)
+        {
+            await unmatched.ClaimByEmailAsync(id, email, cancellationToken);
+        }
         var account = UserResponse.From((await ledger.GetAccountAsync(id, cancellationToken))!);
         return created ? TypedResults.Created($"/api/users/{Uri.EscapeDataString(id)}", account) : TypedResults.Ok(account);
     }
@@ -63,9 +66,9 @@ public static class UsersApi
     private static async Task<Results<Ok<LedgerPage>, ProblemHttpResult>> LedgerAsync(
         string id, CreditLedger ledger, CancellationToken cancellationToken, int? limit = null, long? before = null)
     {
-        if (limit is < 1 or > MaxPageSize)
+        if (Problems.InvalidLimit(limit) is { } invalid)
         {
-            return Problems.BadRequest("Invalid limit", $"limit must be between 1 and {MaxPageSize}.");
+            return invalid;
         }
         if (await ledger.GetAccountAsync(id, cancellationToken) is null)
         {

@@ -19,9 +19,9 @@ public static class UsersListApi
     private static async Task<Results<Ok<UserList>, ProblemHttpResult>> ListAsync(
         LedgerDatabase database, CancellationToken cancellationToken, int? limit = null, string? email = null)
     {
-        if (limit is < 1 or > UsersApi.MaxPageSize)
+        if (Problems.InvalidLimit(limit) is { } invalid)
         {
-            return Problems.BadRequest("Invalid limit", $"limit must be between 1 and {UsersApi.MaxPageSize}.");
+            return invalid;
         }
         string? normalized = null;
         if (!string.IsNullOrWhiteSpace(email) && (normalized = AccountIds.NormalizeEmail(email)) is null)

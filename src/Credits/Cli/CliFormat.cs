@@ -17,7 +17,9 @@ public static class CliFormat
         var table = new Table().Border(TableBorder.Rounded);
         foreach (var field in fields)
         {
-            table.AddColumn(new TableColumn(field.Replace('_', ' ')));
+            // Ids and emails are copied into the next command: never broken across lines.
+            var column = new TableColumn(field.Replace('_', ' '));
+            table.AddColumn(field is "id" or "type" or "email" || field.EndsWith("_id", StringComparison.Ordinal) ? column.NoWrap() : column);
         }
         if (rows.ValueKind == JsonValueKind.Array)
         {

@@ -64,7 +64,7 @@ public static class EventsCommand
             (context, client, ct) => client.GetAsync($"/api/events/{ApiCommand.Path(context.Get(id))}", ct),
             answer =>
             [
-                CliFormat.Record(answer,
+                CliFormat.Record(answer.TryGetProperty("event", out var summary) && summary.ValueKind == JsonValueKind.Object ? summary : answer,
                     "id", "type", "status", "user_id", "credits_added", "object_id", "detail", "error", "attempts", "livemode", "received_at", "processed_at"),
                 new Rule("payload").LeftJustified(),
                 new Text(answer.TryGetProperty("payload", out var payload) ? CliFormat.Pretty(payload) : "-"),

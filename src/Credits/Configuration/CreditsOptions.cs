@@ -31,6 +31,14 @@ public sealed class CreditsOptions
     [ConfigurationKeyName("CREDITS_DB_TIMEOUT_SECONDS")]
     public int DatabaseTimeoutSeconds { get; set; } = 10;
 
+    /// <summary>PostgreSQL: how many group-commit transactions may be open at once.</summary>
+    [ConfigurationKeyName("CREDITS_WRITE_LANES")]
+    public int WriteLanes { get; set; } = 4;
+
+    /// <summary>Most requests one group-commit transaction carries.</summary>
+    [ConfigurationKeyName("CREDITS_MAX_BATCH")]
+    public int MaxBatch { get; set; } = 128;
+
     public IReadOnlyList<string> WebhookSecrets() =>
         (StripeWebhookSecret ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
@@ -52,6 +60,10 @@ public sealed class CreditsOptions
         if (DatabaseTimeoutSeconds is < 1 or > 600)
         {
             return "CREDITS_DB_TIMEOUT_SECONDS must be between 1 and 600.";
+        }
+        if (WriteLanes is < 1 or > 64 || MaxBatch is < 1 or > 10_000)
+        {
+            return "CREDITS_WRITE_LANES must be between 1 and 64 and CREDITS_MAX_BATCH between 1 and 10000.";
         }
         if (!Uri.TryCreate(StripeApiBase, UriKind.Absolute, out _))
         {

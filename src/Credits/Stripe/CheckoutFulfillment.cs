@@ -8,7 +8,7 @@ namespace Credits.Stripe;
 /// later, the success page and reconciliation all come here, and the checkout_payments primary
 /// key lets exactly one of them grant.
 /// </summary>
-public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver resolver)
+public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver resolver, PaymentReversals reversals)
 {
     public const string SourceKind = "checkout_session";
 
@@ -74,18 +74,59 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         {
             await ledger.EnsureAccountAsync(tx, userId, AccountIds.NormalizeEmail(session.Email), cancellationToken);
         }
+        // Lock order everywhere: payment intent, then session, then account.
+        if (session.PaymentIntent is { } paymentIntent)
+        {
+            await PaymentReversals.LockPaymentIntentAsync(tx, paymentIntent, now, cancellationToken);
+        }
         if (!await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Granted, userId, credits, null, eventId, now, Open, cancellationToken))
         {
             return await ExistingAsync(tx, session.Id, cancellationToken);
         }
-        var posted = await ledger.PostAsync(tx,
-            new Posting(userId, credits, "purchase", SourceKind, session.Id, $"Stripe Checkout {session.AmountTotal} {session.Currency}"),
-            cancellationToken);
-        if (session.Customer is { Length: > 0 } customer)
+        return await PostGrantAsync(tx, new GrantedPurchase { SessionId = session.Id, AccountId = userId, Credits = credits, PaymentIntent = session.PaymentIntent ?? "" },
+            session.Customer, $"Stripe Checkout {session.AmountTotal} {session.Currency}", cancellationToken);
+    }
+
+    /// <summary>
+    /// Grants a parked payment to <paramref name="userId"/> (an operator's assignment or a claim by
+    /// email). The session moves from unmatched to granted in one conditional update, so two
+    /// assignments at once grant once.
+    /// </summary>
+    public async Task<EventOutcome> AssignAsync(
+        LedgerTransaction tx, CheckoutPayment payment, string userId, long credits, string source, CancellationToken cancellationToken)
+    {
+        var now = ledger.Now();
+        await ledger.EnsureAccountAsync(tx, userId, null, cancellationToken);
+        if (payment.PaymentIntent is { } paymentIntent)
         {
-            await CheckoutPayments.LinkCustomerAsync(tx, customer, userId, now, cancellationToken);
+            await PaymentReversals.LockPaymentIntentAsync(tx, paymentIntent, now, cancellationToken);
         }
-        return new EventOutcome(EventStatus.Granted, posted.Posted ? credits : 0, userId) { Balance = posted.Balance };
+        if (!await CheckoutPayments.AssignAsync(tx, payment.SessionId, userId, credits, source, now, cancellationToken))
+        {
+            return await ExistingAsync(tx, payment.SessionId, cancellationToken);
+        }
+        return await PostGrantAsync(tx, new GrantedPurchase { SessionId = payment.SessionId, AccountId = userId, Credits = credits, PaymentIntent = payment.PaymentIntent ?? "" },
+            payment.CustomerId, $"Stripe Checkout {payment.AmountTotal} {payment.Currency}, assigned ({source})", cancellationToken);
+    }
+
+    /// <summary>The ledger side of every grant: the purchase row, the customer link, and any reversal that arrived first.</summary>
+    private async Task<EventOutcome> PostGrantAsync(
+        LedgerTransaction tx, GrantedPurchase purchase, string? customer, string reason, CancellationToken cancellationToken)
+    {
+        var posted = await ledger.PostAsync(tx,
+            new Posting(purchase.AccountId, purchase.Credits, "purchase", SourceKind, purchase.SessionId, reason), cancellationToken);
+        if (customer is { Length: > 0 })
+        {
+            await CheckoutPayments.LinkCustomerAsync(tx, customer, purchase.AccountId, ledger.Now(), cancellationToken);
+        }
+        var reversed = purchase.PaymentIntent.Length > 0 ? await reversals.ApplyPendingAsync(tx, purchase, cancellationToken) : 0;
+        var added = (posted.Posted ? purchase.Credits : 0) + reversed;
+        return new EventOutcome(EventStatus.Granted, added, purchase.AccountId,
+            reversed == 0 ? null : $"{purchase.Credits} credits granted and {-reversed} taken back by refunds or disputes that arrived first")
+        {
+            Balance = reversed == 0 ? posted.Balance : await ledger.BalanceAsync(tx, purchase.AccountId, cancellationToken),
+            ObjectId = purchase.SessionId,
+        };
     }
 
     private async Task<EventOutcome> PendingAsync(LedgerTransaction tx, CheckoutSession session, string eventId, CancellationToken cancellationToken)
@@ -98,7 +139,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
     }
 
     /// <summary>The session was already written by another event: report where it stands, adding nothing.</summary>
-    private async Task<EventOutcome> ExistingAsync(LedgerTransaction tx, string sessionId, CancellationToken cancellationToken)
+    public async Task<EventOutcome> ExistingAsync(LedgerTransaction tx, string sessionId, CancellationToken cancellationToken)
     {
         var existing = await CheckoutPayments.GetAsync(tx, sessionId, cancellationToken)
             ?? throw new InvalidOperationException($"Checkout session {sessionId} conflicted but cannot be read back.");

@@ -52,6 +52,32 @@ public static class CheckoutPayments
             """,
             new { sessionId, to, reason, eventId, now }, cancellationToken) == 1;
 
+    /// <summary>unmatched → granted for an operator's choice of account; false when it was not unmatched.</summary>
+    public static async Task<bool> AssignAsync(
+        LedgerTransaction tx, string sessionId, string accountId, long credits, string source, long now, CancellationToken cancellationToken) =>
+        await tx.ExecuteAsync(
+            """
+            UPDATE checkout_payments
+            SET status = 'granted', account_id = @accountId, credits = @credits, reason = NULL, event_id = @source, updated_at = @now
+            WHERE session_id = @sessionId AND status = 'unmatched'
+            """,
+            new { sessionId, accountId, credits, source, now }, cancellationToken) == 1;
+
+    public static Task<IReadOnlyList<CheckoutPayment>> ListAsync(
+        LedgerDatabase database, string status, string? email, int limit, CancellationToken cancellationToken) =>
+        database.QueryAsync<CheckoutPayment>(
+            $"""
+            SELECT {Columns} FROM checkout_payments
+            WHERE status = @status {(email is null ? "" : "AND email = @email")}
+            ORDER BY created_at DESC, session_id
+            LIMIT @limit
+            """,
+            new { status, email, limit }, cancellationToken);
+
+    public static Task<CheckoutPayment?> GetAsync(LedgerDatabase database, string sessionId, CancellationToken cancellationToken) =>
+        database.QuerySingleOrDefaultAsync<CheckoutPayment>(
+            $"SELECT {Columns} FROM checkout_payments WHERE session_id = @sessionId", new { sessionId }, cancellationToken);
+
     public static Task<CheckoutPayment?> GetAsync(LedgerTransaction tx, string sessionId, CancellationToken cancellationToken) =>
         tx.QuerySingleOrDefaultAsync<CheckoutPayment>(
             $"SELECT {Columns} FROM checkout_payments WHERE session_id = @sessionId", new { sessionId }, cancellationToken);

@@ -12,23 +12,14 @@ namespace Credits.Stripe;
 /// the Checkout Session id; nothing here checks first and inserts second.
 /// </summary>
 public sealed partial class EventProcessor(
-    CreditLedger ledger, CheckoutFulfillment checkout, IOptions<CreditsOptions> options, CreditsMetrics metrics, ILogger<EventProcessor> logger)
+    CreditLedger ledger, GroupCommit groupCommit, CheckoutFulfillment checkout, PaymentReversals reversals, IOptions<CreditsOptions> options, CreditsMetrics metrics, ILogger<EventProcessor> logger)
 {
     public async Task<EventOutcome> ProcessAsync(StripeEvent evt, CancellationToken cancellationToken)
     {
         var started = TimeProvider.System.GetTimestamp();
-        EventOutcome? outcome = null;
-        await using (var tx = await ledger.Database.BeginAsync(cancellationToken))
-        {
-            var applied = await ApplyAsync(tx, evt, cancellationToken);
-            if (await WebhookEvents.TryStoreAsync(tx, evt, applied, ledger.Now(), cancellationToken))
-            {
-                await tx.CommitAsync(cancellationToken);
-                outcome = applied;
-            }
-        }
-        // Already stored: everything above rolled back; answer with what the first delivery did.
-        outcome ??= await DuplicateAsync(evt.Id, cancellationToken);
+        // Answered only after the shared transaction commits (group commit).
+        var outcome = await groupCommit.RunAsync(LaneKey(evt), (tx, token) => ClaimAndApplyAsync(tx, evt, token), cancellationToken)
+            ?? await DuplicateAsync(evt.Id, cancellationToken);
 
         metrics.EventProcessed(evt.Type, outcome.Status, TimeProvider.System.GetElapsedTime(started).TotalSeconds);
         metrics.CreditsMoved(outcome.CreditsAdded >= 0 ? "granted" : "reversed", outcome.Status == EventStatus.Duplicate ? 0 : outcome.CreditsAdded);
@@ -53,6 +44,22 @@ public sealed partial class EventProcessor(
         }
     }
 
+    /// <summary>Null when the event id was already processed: nothing is done and the caller answers duplicate.</summary>
+    private async Task<EventOutcome?> ClaimAndApplyAsync(LedgerTransaction tx, StripeEvent evt, CancellationToken cancellationToken)
+    {
+        if (!await WebhookEvents.TryClaimAsync(tx, evt, ledger.Now(), cancellationToken))
+        {
+            return null;
+        }
+        var outcome = await ApplyAsync(tx, evt, cancellationToken);
+        await WebhookEvents.RecordOutcomeAsync(tx, evt.Id, outcome, ledger.Now(), cancellationToken);
+        return outcome;
+    }
+
+    /// <summary>Events about one buyer or one payment go to one lane, so lanes seldom wait on each other's row locks.</summary>
+    private static string? LaneKey(StripeEvent evt) =>
+        evt.Object.Child("metadata")?.Text("user_id") ?? evt.Object.Reference("payment_intent") ?? evt.ObjectId;
+
     private Task<EventOutcome> ApplyAsync(LedgerTransaction tx, StripeEvent evt, CancellationToken cancellationToken)
     {
         if (options.Value.Livemode is { } expected && evt.Livemode is { } actual && expected != actual)
@@ -66,8 +73,44 @@ public sealed partial class EventProcessor(
             "checkout.session.async_payment_succeeded" => checkout.CompletedAsync(tx, evt, cancellationToken),
             "checkout.session.async_payment_failed" => checkout.CloseAsync(tx, evt, PaymentStatus.Failed, cancellationToken),
             "checkout.session.expired" => checkout.CloseAsync(tx, evt, PaymentStatus.Expired, cancellationToken),
+            "charge.refunded" => ReverseAsync(tx, evt, ReversalFacts.FromRefundedCharge(evt.Object), cancellationToken),
+            "charge.dispute.created" => ReverseAsync(tx, evt, ReversalFacts.FromDispute(evt.Object, ReversalFacts.Dispute), cancellationToken),
+            "charge.dispute.closed" when evt.Object.Text("status") == "won" =>
+                ReverseAsync(tx, evt, ReversalFacts.FromDispute(evt.Object, ReversalFacts.DisputeWon), cancellationToken),
+            "charge.dispute.closed" => Task.FromResult(EventOutcome.Ignored(
+                $"dispute closed as '{evt.Object.Text("status")}': the credits taken when it opened stay taken")),
             _ => Task.FromResult(EventOutcome.Ignored($"event type {evt.Type} is not one Credits acts on")),
         };
+    }
+
+    private async Task<EventOutcome> ReverseAsync(LedgerTransaction tx, StripeEvent evt, ReversalFacts? facts, CancellationToken cancellationToken) =>
+        facts is null
+            ? EventOutcome.Ignored($"the {evt.Object.Text("object") ?? "object"} has no id, payment_intent or amount to reverse against")
+            : await reversals.ReceiveAsync(tx, facts, evt.Id, cancellationToken);
+
+    /// <summary>
+    /// Runs a stored event through the same idempotent path again (after a fix, a new pack, an
+    /// account that now exists). Business effects stay exactly-once; the stored outcome is
+    /// updated unless the replay only found the work already done. Null when no such event.
+    /// </summary>
+    public async Task<EventOutcome?> ReplayAsync(string eventId, CancellationToken cancellationToken)
+    {
+        if (await WebhookEvents.GetAsync(ledger.Database, eventId, cancellationToken) is not { } stored)
+        {
+            return null;
+        }
+        using var evt = StripeEvent.TryParse(System.Text.Encoding.UTF8.GetBytes(stored.Payload), out var error)
+            ?? throw new InvalidOperationException($"Stored event {eventId} cannot be read: {error}");
+        EventOutcome outcome;
+        await using (var tx = await ledger.Database.BeginAsync(cancellationToken))
+        {
+            outcome = await ApplyAsync(tx, evt, cancellationToken);
+            await WebhookEvents.RecordReplayAsync(tx, evt.Id, outcome, ledger.Now(), cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
+        metrics.CreditsMoved(outcome.CreditsAdded >= 0 ? "granted" : "reversed", outcome.Status == EventStatus.Duplicate ? 0 : outcome.CreditsAdded);
+        LogOutcome(evt, outcome);
+        return outcome;
     }
 
     private async Task<EventOutcome> DuplicateAsync(string eventId, CancellationToken cancellationToken)

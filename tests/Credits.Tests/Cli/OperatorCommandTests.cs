@@ -53,6 +53,49 @@ public sealed class OperatorCommandTests(SqliteFixture db) : IClassFixture<Sqlit
     }
 
     [Fact]
+    public async Task Payments_unmatched_lists_a_parked_payment_and_assign_grants_it_once()
+    {
+        await using var server = await LiveServer.StartAsync(db);
+        var (_, sent) = await CliRun.RunAsync("send-test-event", "--anonymous", "--credits", "25", "--email", "lost@example.invalid",
+            "--url", server.WebhookUrl, "--secret", server.WebhookSecret);
+        var session = System.Text.RegularExpressions.Regex.Match(sent, @"session (cs_test_\w+)").Groups[1].Value;
+        string[] target = ["--url", server.BaseUrl, "--api-key", CreditsServer.ApiKey];
+
+        var (listExit, list) = await CliRun.RunAsync(["payments", "unmatched", .. target]);
+        var (assignExit, assign) = await CliRun.RunAsync(["payments", "assign", session, "--user", "u_ops_assign", .. target]);
+        var (againExit, again) = await CliRun.RunAsync(["payments", "assign", session, "--user", "u_ops_assign", .. target]);
+        var (_, after) = await CliRun.RunAsync(["payments", "unmatched", .. target]);
+
+        Assert.Equal((0, 0, 0), (listExit, assignExit, againExit));
+        Assert.Contains(session, list);
+        Assert.Contains("lost@example.invalid", list);
+        Assert.Matches(@"status +granted", assign);
+        Assert.Matches(@"status +duplicate", again);
+        Assert.DoesNotContain(session, after);
+        Assert.Equal(25, await server.BalanceAsync("u_ops_assign"));
+    }
+
+    [Fact]
+    public async Task Events_list_show_and_replay_a_stored_delivery()
+    {
+        await using var server = await LiveServer.StartAsync(db);
+        var (_, sent) = await CliRun.RunAsync("send-test-event", "--user", "u_ops_events", "--credits", "15", "--url", server.WebhookUrl, "--secret", server.WebhookSecret);
+        var eventId = System.Text.RegularExpressions.Regex.Match(sent, @"(evt_test_\w+)").Groups[1].Value;
+        string[] target = ["--url", server.BaseUrl, "--api-key", CreditsServer.ApiKey];
+
+        var (listExit, list) = await CliRun.RunAsync(["events", "list", "--status", "granted", .. target]);
+        var (showExit, show) = await CliRun.RunAsync(["events", "show", eventId, .. target]);
+        var (replayExit, replay) = await CliRun.RunAsync(["events", "replay", eventId, .. target]);
+
+        Assert.Equal((0, 0, 0), (listExit, showExit, replayExit));
+        Assert.Contains(eventId, list);
+        Assert.Matches(@"type +checkout.session.completed", show);
+        Assert.Contains("\"user_id\": \"u_ops_events\"", show);
+        Assert.Matches(@"status +duplicate", replay);
+        Assert.Equal(15, await server.BalanceAsync("u_ops_events"));
+    }
+
+    [Fact]
     public async Task Every_command_explains_itself_with_an_example()
     {
         foreach (var path in Commands(CreditsCommands.Create(), []))

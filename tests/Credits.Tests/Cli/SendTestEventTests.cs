@@ -35,6 +35,23 @@ public sealed class SendTestEventTests(SqliteFixture db) : IClassFixture<SqliteF
     }
 
     [Fact]
+    public async Task A_refund_of_the_printed_payment_intent_takes_back_its_share_of_the_credits()
+    {
+        await using var server = await LiveServer.StartAsync(db);
+        string[] target = ["--url", server.WebhookUrl, "--secret", server.WebhookSecret];
+        var (_, purchase) = await CliRun.RunAsync(["send-test-event", "--user", "u_cli_refund", "--credits", "40", "--amount", "500", .. target]);
+        var paymentIntent = System.Text.RegularExpressions.Regex.Match(purchase, @"payment_intent (pi_test_\w+)").Groups[1].Value;
+
+        var (exitCode, refund) = await CliRun.RunAsync(
+            ["send-test-event", "--kind", "refund", "--payment-intent", paymentIntent, "--amount", "500", "--refunded", "250", .. target]);
+
+        Assert.True(exitCode == 0, refund);
+        Assert.Contains("\"status\": \"reversed\"", refund);
+        Assert.Contains("\"credits_added\": -20", refund);
+        Assert.Equal(20, await server.BalanceAsync("u_cli_refund"));
+    }
+
+    [Fact]
     public async Task A_refused_event_exits_non_zero_and_grants_nothing()
     {
         await using var server = await LiveServer.StartAsync(db);

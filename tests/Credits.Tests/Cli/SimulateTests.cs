@@ -5,9 +5,8 @@ namespace Credits.Tests.Cli;
 /// <summary><c>credits simulate</c> against real servers listening on loopback (SQLite).</summary>
 public sealed class SimulateTests(SqliteFixture db) : IClassFixture<SqliteFixture>
 {
-    // Refunds arrive with the refund/dispute handling of issue 3; until then that scenario reports FAIL.
     private static readonly string[] Scenarios =
-        ["valid grant", "duplicate delivery", "bad signature", "stale timestamp", "unknown user parked", "delayed payment"];
+        ["valid grant", "duplicate delivery", "bad signature", "stale timestamp", "unknown user parked", "delayed payment", "refund"];
 
     [Fact]
     public async Task Simulate_passes_every_scenario_against_a_healthy_server()
@@ -16,13 +15,14 @@ public sealed class SimulateTests(SqliteFixture db) : IClassFixture<SqliteFixtur
 
         var (exitCode, output) = await CliRun.RunAsync("simulate", "--url", server.WebhookUrl, "--secret", server.WebhookSecret);
 
-        Assert.True(exitCode is 0 or 1, output);
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("7 passed, 0 failed", output);
         foreach (var scenario in Scenarios)
         {
             Assert.Matches($@"│ {scenario} +│ PASS", output);
         }
         var user = System.Text.RegularExpressions.Regex.Match(output, @"Test users: (sim_\w+_grant)").Groups[1].Value;
-        Assert.Equal(10, await server.BalanceAsync(user));
+        Assert.Equal(0, await server.BalanceAsync(user));
     }
 
     [Fact]

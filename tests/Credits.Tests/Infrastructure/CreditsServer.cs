@@ -94,6 +94,17 @@ public sealed class CreditsServer : IAsyncDisposable
     public async Task<IReadOnlyList<LedgerEntry>> EntriesAsync(string userId) =>
         await Services.GetRequiredService<CreditLedger>().GetEntriesAsync(userId, null, 1000, TestContext.Current.CancellationToken);
 
+    /// <summary>SPEC §6: every account's balance equals the sum of its ledger entries.</summary>
+    public async Task AssertBalancesEqualLedgerAsync()
+    {
+        var drift = await ScalarAsync<long>(
+            """
+            SELECT COUNT(*) FROM accounts a
+            WHERE a.balance <> COALESCE((SELECT SUM(e.amount) FROM ledger_entries e WHERE e.account_id = a.id), 0)
+            """);
+        Assert.Equal(0, drift);
+    }
+
     public Task<T?> ScalarAsync<T>(string sql, object? args = null) =>
         Database.ReadAsync(c => c.ExecuteScalarAsync<T>(sql, args), TestContext.Current.CancellationToken);
 

@@ -79,7 +79,7 @@ public static class StripeEvents
 
     public static string Event(string type, JsonObject dataObject, string? eventId = null, bool livemode = false, JsonObject? previousAttributes = null)
     {
-        var data = new JsonObject { ["object"] = dataObject };
+        var data = new JsonObject { ["object"] = dataObject.Parent is null ? dataObject : dataObject.DeepClone() };
         if (previousAttributes is not null)
         {
             data["previous_attributes"] = previousAttributes;
@@ -104,6 +104,46 @@ public static class StripeEvents
     /// <summary>A paid checkout for a user with metadata, the way our own Checkout creation makes it.</summary>
     public static string Paid(string userId, long credits, string? sessionId = null, string? eventId = null) =>
         Completed(CheckoutSession(sessionId, userId, credits), eventId);
+
+    /// <summary>A Charge as charge.refunded carries it: amount_refunded is cumulative.</summary>
+    public static string Refunded(string paymentIntent, long amount, long amountRefunded, long previouslyRefunded = 0, string? chargeId = null, string? eventId = null) =>
+        Event("charge.refunded", new JsonObject
+        {
+            ["id"] = chargeId ?? "ch_" + paymentIntent[3..],
+            ["object"] = "charge",
+            ["amount"] = amount,
+            ["amount_captured"] = amount,
+            ["amount_refunded"] = amountRefunded,
+            ["balance_transaction"] = NewId("txn"),
+            ["captured"] = true,
+            ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 3600,
+            ["currency"] = "usd",
+            ["customer"] = null,
+            ["livemode"] = false,
+            ["metadata"] = new JsonObject(),
+            ["paid"] = true,
+            ["payment_intent"] = paymentIntent,
+            ["payment_method"] = NewId("pm"),
+            ["refunded"] = amountRefunded >= amount,
+            ["status"] = "succeeded",
+        }, eventId, previousAttributes: new JsonObject { ["amount_refunded"] = previouslyRefunded, ["refunded"] = false });
+
+    public static string Dispute(string type, string paymentIntent, long amount, string status, string disputeId, string? eventId = null) =>
+        Event(type, new JsonObject
+        {
+            ["id"] = disputeId,
+            ["object"] = "dispute",
+            ["amount"] = amount,
+            ["charge"] = "ch_" + paymentIntent[3..],
+            ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60,
+            ["currency"] = "usd",
+            ["is_charge_refundable"] = false,
+            ["livemode"] = false,
+            ["metadata"] = new JsonObject(),
+            ["payment_intent"] = paymentIntent,
+            ["reason"] = "fraudulent",
+            ["status"] = status,
+        }, eventId);
 
     public static JsonElement Parse(string json) => JsonDocument.Parse(json).RootElement.Clone();
 }

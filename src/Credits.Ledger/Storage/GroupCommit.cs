@@ -1,0 +1,136 @@
+using System.Threading.Channels;
+
+namespace Credits.Ledger.Storage;
+
+/// <summary>
+/// Durable group commit: concurrent callers' work runs in one shared transaction and each caller
+/// is answered only after that transaction commits, so one fsync serves many requests and
+/// nothing is acknowledged before it is durable. Work is routed to a lane by key (work on one
+/// account or payment tends to share a lane, so lanes rarely wait on each other's locks). If
+/// anything in a batch throws, the batch is rolled back and each item is run alone in its own
+/// transaction: a failure reaches only the caller whose work failed. Work must therefore be
+/// safe to run again from the start, which idempotent-by-constraint code is.
+/// </summary>
+public sealed class GroupCommit : IAsyncDisposable
+{
+    private readonly LedgerDatabase _database;
+    private readonly int _maxBatch;
+    private readonly Channel<IWorkItem>[] _lanes;
+    private readonly Task[] _writers;
+    private readonly CancellationTokenSource _stopping = new();
+
+    public GroupCommit(LedgerDatabase database, int lanes, int maxBatch)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        _database = database;
+        _maxBatch = maxBatch;
+        _lanes = [.. Enumerable.Range(0, lanes).Select(_ => Channel.CreateUnbounded<IWorkItem>(new UnboundedChannelOptions { SingleReader = true }))];
+        _writers = [.. _lanes.Select(lane => Task.Run(() => WriteAsync(lane.Reader)))];
+    }
+
+    private long _batches;
+    private long _items;
+
+    /// <summary>Transactions committed so far, and the work items they carried: items ÷ batches is the mean batch size.</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+
+    public long Items => Interlocked.Read(ref _items);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in a shared write transaction and completes after it commits.
+    /// The caller's token only stops waiting for a place in the queue; work that has started is
+    /// finished, since its batch-mates share the transaction.
+    /// </summary>
+    public Task<T> RunAsync<T>(string? key, Func<LedgerTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var item = new WorkItem<T>(work);
+        var lane = _lanes.Length == 1 || key is null ? 0 : (int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_lanes.Length);
+        if (!_lanes[lane].Writer.TryWrite(item))
+        {
+            throw new ObjectDisposedException(nameof(GroupCommit), "The server is shutting down.");
+        }
+        return item.Task;
+    }
+
+    private async Task WriteAsync(ChannelReader<IWorkItem> reader)
+    {
+        var batch = new List<IWorkItem>(_maxBatch);
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (batch.Count < _maxBatch && reader.TryRead(out var item))
+            {
+                batch.Add(item);
+            }
+            await RunBatchAsync(batch);
+            batch.Clear();
+        }
+    }
+
+    private async Task RunBatchAsync(List<IWorkItem> batch)
+    {
+        var token = _stopping.Token;
+        try
+        {
+            await using (var tx = await _database.BeginAsync(token))
+            {
+                foreach (var item in batch)
+                {
+                    await item.RunAsync(tx, token);
+                }
+                await tx.CommitAsync(token);
+            }
+            Interlocked.Increment(ref _batches);
+            Interlocked.Add(ref _items, batch.Count);
+            foreach (var item in batch)
+            {
+                item.Complete();
+            }
+        }
+        catch (Exception error)
+        {
+            if (batch.Count == 1)
+            {
+                batch[0].Fail(error);
+                return;
+            }
+            // Isolate: whoever failed gets its own exception; the others commit on their own.
+            foreach (var item in batch)
+            {
+                await RunBatchAsync([item]);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var lane in _lanes)
+        {
+            lane.Writer.TryComplete();
+        }
+        await Task.WhenAll(_writers);
+        _stopping.Dispose();
+    }
+
+    private interface IWorkItem
+    {
+        Task RunAsync(LedgerTransaction tx, CancellationToken cancellationToken);
+        void Complete();
+        void Fail(Exception error);
+    }
+
+    private sealed class WorkItem<T>(Func<LedgerTransaction, CancellationToken, Task<T>> work) : IWorkItem
+    {
+        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T _result = default!;
+
+        public Task<T> Task => _completion.Task;
+
+        public async Task RunAsync(LedgerTransaction tx, CancellationToken cancellationToken) => _result = await work(tx, cancellationToken);
+
+        public void Complete() => _completion.TrySetResult(_result);
+
+        public void Fail(Exception error) => _completion.TrySetException(error);
+    }
+}

@@ -1,0 +1,75 @@
+using Credits.Ledger;
+using Credits.Ledger.Storage;
+using Credits.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Credits.Tests.Ledger;
+
+public sealed class SqliteGroupCommitTests(SqliteFixture db) : GroupCommitTests<SqliteFixture>(db);
+
+public sealed class PostgresGroupCommitTests(PostgresFixture db) : GroupCommitTests<PostgresFixture>(db);
+
+/// <summary>Concurrent work shares transactions, is answered only after the commit, and one failure stays with its caller.</summary>
+public abstract class GroupCommitTests<TFixture>(TFixture db) : IClassFixture<TFixture> where TFixture : DatabaseFixture
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private async Task<(LedgerDatabase Database, CreditLedger Ledger)> OpenAsync()
+    {
+        Assert.SkipWhen(db.SkipReason is not null, db.SkipReason ?? "");
+        await SchemaMigrator.MigrateAsync(db.Settings(), Cancel);
+        var database = new LedgerDatabase(db.Settings());
+        return (database, new CreditLedger(database, new FakeTimeProvider(DateTimeOffset.UtcNow)));
+    }
+
+    private static Func<LedgerTransaction, CancellationToken, Task<long>> Grant(CreditLedger ledger, string account, long credits) =>
+        async (tx, token) =>
+        {
+            await ledger.EnsureAccountAsync(tx, account, null, token);
+            return (await ledger.PostAsync(tx, new Posting(account, credits, "grant", "test", Guid.NewGuid().ToString("N")), token)).Balance;
+        };
+
+    [Fact]
+    public async Task Concurrent_work_is_batched_and_every_result_is_committed_when_answered()
+    {
+        var (database, ledger) = await OpenAsync();
+        await using var _ = database;
+        await using var groupCommit = new GroupCommit(database, lanes: 2, maxBatch: 64);
+        var accounts = Enumerable.Range(0, 500).Select(i => $"gc_{Guid.NewGuid():N}").ToList();
+
+        var answers = accounts.Select(async account =>
+        {
+            await groupCommit.RunAsync(account, Grant(ledger, account, 3), Cancel);
+            // Answered means committed: a fresh connection already sees it.
+            return await ledger.GetAccountAsync(account, Cancel);
+        }).ToList();
+        var seen = await Task.WhenAll(answers);
+
+        Assert.All(seen, account => Assert.Equal(3, account?.Balance));
+        Assert.Equal(500, groupCommit.Items);
+        Assert.True(groupCommit.Batches < groupCommit.Items, $"{groupCommit.Batches} transactions for {groupCommit.Items} items: nothing was grouped");
+    }
+
+    [Fact]
+    public async Task A_failing_item_fails_alone_and_its_batch_mates_commit()
+    {
+        var (database, ledger) = await OpenAsync();
+        await using var _ = database;
+        await using var groupCommit = new GroupCommit(database, lanes: 1, maxBatch: 64);
+        var accounts = Enumerable.Range(0, 20).Select(i => $"gc_{Guid.NewGuid():N}").ToList();
+        var poisoned = accounts[7];
+
+        var tasks = accounts.Select(account => groupCommit.RunAsync(account, async (tx, token) =>
+        {
+            var balance = await Grant(ledger, account, 5)(tx, token);
+            return account == poisoned ? throw new InvalidOperationException("poisoned") : balance;
+        }, Cancel)).ToList();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => tasks[7]);
+        await Task.WhenAll(tasks.Where((_, i) => i != 7));
+
+        foreach (var account in accounts)
+        {
+            Assert.Equal(account == poisoned ? null : 5, (await ledger.GetAccountAsync(account, Cancel))?.Balance);
+        }
+    }
+}
