@@ -16,7 +16,10 @@ public abstract class StatsApiTests<TFixture>(TFixture db) : IClassFixture<TFixt
     {
         await using var server = await CreditsServer.StartAsync(db);
         var user = StripeEvents.NewId("u");
-        await server.DeliverAsync(StripeEvents.Paid(user, 30));
+        var purchase = StripeEvents.CheckoutSession(userId: user, credits: 30, amountTotal: 500);
+        await server.DeliverAsync(StripeEvents.Completed(purchase));
+        server.Time.Advance(TimeSpan.FromSeconds(1));
+        await server.DeliverAsync(StripeEvents.Refunded((string)purchase["payment_intent"]!, 500, 250));
         server.Time.Advance(TimeSpan.FromSeconds(1));
         var parked = await server.DeliverAsync(StripeEvents.Completed(StripeEvents.CheckoutSession(amountTotal: 123, email: "nobody@example.invalid")));
         var failedAt = server.Time.GetUtcNow().AddMinutes(-2);
@@ -27,22 +30,24 @@ public abstract class StatsApiTests<TFixture>(TFixture db) : IClassFixture<TFixt
         Assert.Equal(60, stats.GetProperty("events_per_minute").GetArrayLength());
         var minutes = stats.GetProperty("events_per_minute").EnumerateArray().Select(m => m.GetProperty("counts")).ToList();
         Assert.Equal(1, minutes.Sum(m => m.TryGetProperty("granted", out var n) ? n.GetInt64() : 0));
+        Assert.Equal(1, minutes.Sum(m => m.TryGetProperty("reversed", out var n) ? n.GetInt64() : 0));
         Assert.Equal(1, minutes.Sum(m => m.TryGetProperty("unmatched", out var n) ? n.GetInt64() : 0));
         Assert.Equal(1, minutes.Sum(m => m.TryGetProperty("failed", out var n) ? n.GetInt64() : 0));
         Assert.True(minutes[^1].EnumerateObject().Any(), "the current minute holds the latest delivery");
         var byStatus = stats.GetProperty("events_by_status");
         Assert.Equal((1, 1, 1), (byStatus.GetProperty("granted").GetInt64(), byStatus.GetProperty("unmatched").GetInt64(), byStatus.GetProperty("failed").GetInt64()));
         Assert.Equal(30, stats.GetProperty("credits").GetProperty("granted").GetInt64());
+        Assert.Equal(15, stats.GetProperty("credits").GetProperty("reversed").GetInt64());
         Assert.Equal(0, stats.GetProperty("credits").GetProperty("spent").GetInt64());
         Assert.Equal(1, stats.GetProperty("unmatched_waiting").GetInt64());
         Assert.Equal(1, stats.GetProperty("failed_events").GetInt64());
         Assert.Equal(failedAt.ToUnixTimeMilliseconds(), stats.GetProperty("oldest_failed_at").GetDateTimeOffset().ToUnixTimeMilliseconds());
-        Assert.Equal(2, stats.GetProperty("latency").GetProperty("count").GetInt64());
+        Assert.Equal(3, stats.GetProperty("latency").GetProperty("count").GetInt64());
         var latest = stats.GetProperty("latest_events");
-        Assert.Equal(3, latest.GetArrayLength());
+        Assert.Equal(4, latest.GetArrayLength());
         Assert.Equal(parked.GetProperty("event_id").GetString(), latest[0].GetProperty("id").GetString());
-        Assert.Equal("evt_failed_stats", latest[2].GetProperty("id").GetString());
-        Assert.Equal("boom", latest[2].GetProperty("error").GetString());
+        Assert.Equal("evt_failed_stats", latest[3].GetProperty("id").GetString());
+        Assert.Equal("boom", latest[3].GetProperty("error").GetString());
     }
 
     [Fact]

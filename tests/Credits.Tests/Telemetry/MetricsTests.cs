@@ -15,7 +15,9 @@ public abstract class MetricsTests<TFixture>(TFixture db) : IClassFixture<TFixtu
     public async Task Metrics_expose_events_credits_signature_failures_latency_and_the_backlog()
     {
         await using var server = await CreditsServer.StartAsync(db);
-        await server.DeliverAsync(StripeEvents.Paid(StripeEvents.NewId("u"), 30));
+        var purchase = StripeEvents.CheckoutSession(userId: StripeEvents.NewId("u"), credits: 30, amountTotal: 500);
+        await server.DeliverAsync(StripeEvents.Completed(purchase));
+        await server.DeliverAsync(StripeEvents.Refunded((string)purchase["payment_intent"]!, 500, 250));
         await server.DeliverAsync(StripeEvents.Paid(StripeEvents.NewId("u"), 20));
         await server.DeliverAsync(StripeEvents.Completed(StripeEvents.CheckoutSession(amountTotal: 123, email: "nobody@example.invalid")));
         (await server.PostEventAsync(StripeEvents.Paid("u_forged", 99), secret: "whsec_wrong")).Dispose();
@@ -27,6 +29,8 @@ public abstract class MetricsTests<TFixture>(TFixture db) : IClassFixture<TFixtu
         Assert.Equal(1, Value(metrics, "credits_webhook_events_total", "status=\"unmatched\""));
         Assert.Equal(1, Value(metrics, "credits_webhook_signature_failures_total", "reason=\"Mismatch\""));
         Assert.Equal(50, Value(metrics, "credits_movements_total", "direction=\"granted\""));
+        Assert.Equal(15, Value(metrics, "credits_movements_total", "direction=\"reversed\""));
+        Assert.Equal(1, Value(metrics, "credits_webhook_events_total", "status=\"reversed\"", "type=\"charge.refunded\""));
         Assert.Equal(2, Value(metrics, "credits_webhook_duration_seconds_count", "status=\"granted\""));
         Assert.Equal(1, Value(metrics, "credits_payments_unmatched"));
         Assert.Equal(1, Value(metrics, "credits_webhook_failed_events"));
