@@ -17,7 +17,7 @@ public sealed class CliContext(ParseResult parse)
     public TextWriter Error => Parse.InvocationConfiguration.Error;
 
     /// <summary>Spectre.Console over <see cref="Out"/>: colours on a terminal, plain text when redirected or captured.</summary>
-    public IAnsiConsole Console => _console ??= CreateConsole(Out);
+    public IAnsiConsole Console => _console ??= CliConsole.Create(Parse);
 
     /// <summary>The environment and appsettings (CREDITS_API_KEY, CREDITS_DATA_DIR, STRIPE_WEBHOOK_SECRET); not validated, only read.</summary>
     public CreditsOptions Settings
@@ -36,21 +36,4 @@ public sealed class CliContext(ParseResult parse)
     public T Get<T>(Option<T> option) => Parse.GetValue(option)!;
 
     public T Get<T>(Argument<T> argument) => Parse.GetValue(argument)!;
-
-    public static IAnsiConsole CreateConsole(TextWriter writer)
-    {
-        var terminal = ReferenceEquals(writer, System.Console.Out) && !System.Console.IsOutputRedirected;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(writer),
-            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
-        });
-        if (!terminal)
-        {
-            console.Profile.Width = 160;
-        }
-        return console;
-    }
 }
