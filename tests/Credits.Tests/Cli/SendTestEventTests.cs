@@ -52,6 +52,21 @@ public sealed class SendTestEventTests(SqliteFixture db) : IClassFixture<SqliteF
     }
 
     [Fact]
+    public async Task A_dispute_of_the_printed_payment_intent_takes_back_the_purchase()
+    {
+        await using var server = await LiveServer.StartAsync(db);
+        string[] target = ["--url", server.WebhookUrl, "--secret", server.WebhookSecret];
+        var (_, purchase) = await CliRun.RunAsync(["send-test-event", "--user", "u_cli_dispute", "--credits", "40", .. target]);
+        var paymentIntent = System.Text.RegularExpressions.Regex.Match(purchase, @"payment_intent (pi_test_\w+)").Groups[1].Value;
+
+        var (exitCode, dispute) = await CliRun.RunAsync(["send-test-event", "--kind", "dispute", "--payment-intent", paymentIntent, .. target]);
+
+        Assert.True(exitCode == 0, dispute);
+        Assert.Contains("\"status\": \"reversed\"", dispute);
+        Assert.Equal(0, await server.BalanceAsync("u_cli_dispute"));
+    }
+
+    [Fact]
     public async Task A_refused_event_exits_non_zero_and_grants_nothing()
     {
         await using var server = await LiveServer.StartAsync(db);
