@@ -7,6 +7,7 @@ using Credits.Ledger.Storage;
 using Credits.Stripe;
 using Credits.Stripe.Api;
 using Credits.Telemetry;
+using Microsoft.Extensions.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -75,6 +76,8 @@ public static class CreditsApp
         services.AddSingleton<LineItemLookup>();
         services.AddSingleton<SuccessPageFulfillment>();
         services.AddSingleton<CreditsMetrics>();
+        services.AddSingleton<RecentLatency>();
+        services.AddSingleton<BacklogGauges>();
         services.AddSingleton<ApiKeyFilter>();
         services.AddHostedService<SchemaStartup>();
 
@@ -84,11 +87,11 @@ public static class CreditsApp
             o.SerializerOptions.PropertyNameCaseInsensitive = false;
         });
         services.AddProblemDetails();
+        // Only this host's meters (MeterScope.Local): several hosts in one process, as in tests, never mix their numbers.
+        services.AddMetrics(metrics => metrics.EnableMetrics(CreditsMetrics.MeterName, scopes: MeterScope.Local));
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("credits", serviceVersion: Version))
-            .WithMetrics(metrics => metrics
-            .AddMeter(CreditsMetrics.MeterName)
-            .AddPrometheusExporter());
+            .WithMetrics(metrics => metrics.AddPrometheusExporter());
         return services;
     }
 
@@ -102,7 +105,7 @@ public static class CreditsApp
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapServiceEndpoints();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapMetrics();
         app.MapStripeWebhook();
         var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>();
         api.MapUsersApi();
@@ -110,6 +113,8 @@ public static class CreditsApp
         api.MapPaymentsApi();
         api.MapEventsApi();
         api.MapCheckoutApi();
+        api.MapStatsApi();
+        api.MapUsersListApi();
         return app;
     }
 

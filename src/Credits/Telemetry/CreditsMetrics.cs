@@ -11,9 +11,11 @@ public sealed class CreditsMetrics
     private readonly Counter<long> _signatureFailures;
     private readonly Counter<long> _credits;
     private readonly Histogram<double> _webhookDuration;
+    private readonly RecentLatency _recentLatency;
 
-    public CreditsMetrics(IMeterFactory meterFactory)
+    public CreditsMetrics(IMeterFactory meterFactory, RecentLatency recentLatency)
     {
+        _recentLatency = recentLatency;
         var meter = meterFactory.Create(MeterName);
         _webhookEvents = meter.CreateCounter<long>("credits.webhook.events", "{event}", "Webhook events processed, by event type and outcome status.");
         _signatureFailures = meter.CreateCounter<long>("credits.webhook.signature_failures", "{request}", "Webhook requests refused for their signature, by reason.");
@@ -25,6 +27,7 @@ public sealed class CreditsMetrics
     {
         _webhookEvents.Add(1, new("type", type), new("status", status));
         _webhookDuration.Record(seconds, new KeyValuePair<string, object?>("status", status));
+        _recentLatency.Record(seconds);
     }
 
     public void SignatureFailed(string reason) => _signatureFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));

@@ -1,0 +1,90 @@
+using Credits.Ledger.Storage;
+using Credits.Stripe;
+using Dapper;
+
+namespace Credits.Api;
+
+/// <summary>The SQL behind /api/stats and the backlog gauges of /metrics; the same on SQLite and PostgreSQL.</summary>
+public static class StatsQueries
+{
+    public const int WindowMinutes = 60;
+    public const int LatestEvents = 20;
+    private const long MinuteMs = 60_000;
+
+    // Ledger kinds written by refunds and disputes; every other debit is spending.
+    private const string IsReversal = "(kind LIKE '%refund%' OR kind LIKE '%dispute%' OR kind LIKE '%revers%')";
+
+    public static Task<Backlog> BacklogAsync(LedgerDatabase database, CancellationToken cancellationToken) =>
+        database.ReadAsync(c => c.QuerySingleAsync<Backlog>(new CommandDefinition(
+            """
+            SELECT
+                (SELECT COUNT(*) FROM checkout_payments WHERE status = 'unmatched') AS unmatched,
+                (SELECT MIN(created_at) FROM checkout_payments WHERE status = 'unmatched') AS oldest_unmatched_at,
+                (SELECT COUNT(*) FROM webhook_events WHERE status = 'failed') AS failed,
+                (SELECT MIN(received_at) FROM webhook_events WHERE status = 'failed') AS oldest_failed_at
+            """, cancellationToken: cancellationToken)), cancellationToken);
+
+    public static async Task<StatsResponse> ReadAsync(
+        LedgerDatabase database, DateTimeOffset now, StatsResponse.LatencySummary latency, CancellationToken cancellationToken)
+    {
+        var currentMinute = now.ToUnixTimeMilliseconds() / MinuteMs;
+        var since = (currentMinute - WindowMinutes + 1) * MinuteMs;
+        var (buckets, totals, credits, latest) = await database.ReadAsync(async c =>
+        {
+            var buckets = await c.QueryAsync<(long Bucket, string Status, long Count)>(new CommandDefinition(
+                """
+                SELECT received_at / 60000 AS bucket, status, COUNT(*) AS count
+                FROM webhook_events WHERE received_at >= @since
+                GROUP BY received_at / 60000, status
+                """, new { since }, cancellationToken: cancellationToken));
+            var totals = await c.QueryAsync<(string Status, long Count)>(new CommandDefinition(
+                "SELECT status, COUNT(*) AS count FROM webhook_events GROUP BY status", cancellationToken: cancellationToken));
+            var credits = await c.QuerySingleAsync<StatsResponse.CreditTotals>(new CommandDefinition(
+                $"""
+                SELECT
+                    CAST(COALESCE(SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END), 0) AS bigint) AS granted,
+                    CAST(COALESCE(SUM(CASE WHEN amount < 0 AND {IsReversal} THEN -amount ELSE 0 END), 0) AS bigint) AS reversed,
+                    CAST(COALESCE(SUM(CASE WHEN amount < 0 AND NOT {IsReversal} THEN -amount ELSE 0 END), 0) AS bigint) AS spent
+                FROM ledger_entries
+                """, cancellationToken: cancellationToken));
+            var latest = await c.QueryAsync<StoredEvent>(new CommandDefinition(
+                $"""
+                SELECT id, type, status, user_id, credits_added, object_id, detail, error, received_at
+                FROM webhook_events ORDER BY received_at DESC, id DESC LIMIT {LatestEvents}
+                """, cancellationToken: cancellationToken));
+            return (buckets.ToList(), totals.ToList(), credits, latest.ToList());
+        }, cancellationToken);
+        var backlog = await BacklogAsync(database, cancellationToken);
+
+        var minutes = Enumerable.Range(0, WindowMinutes)
+            .Select(i => currentMinute - WindowMinutes + 1 + i)
+            .Select(m => new StatsResponse.Minute(
+                DateTimeOffset.FromUnixTimeMilliseconds(m * MinuteMs),
+                buckets.Where(b => b.Bucket == m).ToDictionary(b => b.Status, b => b.Count)))
+            .ToList();
+        return new StatsResponse(
+            now,
+            WindowMinutes,
+            minutes,
+            totals.ToDictionary(t => t.Status, t => t.Count),
+            credits,
+            backlog.Unmatched,
+            Time(backlog.OldestUnmatchedAt),
+            backlog.Failed,
+            Time(backlog.OldestFailedAt),
+            latency,
+            [.. latest.Select(e => new StatsResponse.RecentEvent(
+                e.Id, e.Type, e.Status, e.UserId, e.CreditsAdded, e.ObjectId, e.Detail, e.Error, DateTimeOffset.FromUnixTimeMilliseconds(e.ReceivedAt)))]);
+    }
+
+    private static DateTimeOffset? Time(long? unixMs) => unixMs is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+
+    /// <summary>What is waiting for a person: unmatched payments and failed events, with the oldest of each (unix ms).</summary>
+    public sealed record Backlog
+    {
+        public long Unmatched { get; init; }
+        public long? OldestUnmatchedAt { get; init; }
+        public long Failed { get; init; }
+        public long? OldestFailedAt { get; init; }
+    }
+}
