@@ -57,6 +57,8 @@ public static class CreditsApp
         services.AddSingleton(sp => new WebhookSignature(sp.GetRequiredService<LocalSecrets>().WebhookSecrets, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new LedgerDatabase(DatabaseFrom(sp.GetRequiredService<IOptions<CreditsOptions>>().Value)));
         services.AddSingleton<CreditLedger>();
+        services.AddSingleton<Spending>();
+        services.AddSingleton<Holds>();
         services.AddSingleton<PaymentResolver>();
         services.AddSingleton<CheckoutFulfillment>();
         services.AddSingleton<EventProcessor>();
@@ -70,6 +72,7 @@ public static class CreditsApp
             o.SerializerOptions.PropertyNameCaseInsensitive = false;
         });
         services.AddProblemDetails();
+        services.AddCreditsOpenApi();
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("credits", serviceVersion: Version))
             .WithMetrics(metrics => metrics
@@ -89,10 +92,13 @@ public static class CreditsApp
         app.UseStatusCodePages();
         app.MapServiceEndpoints();
         app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapOpenApi();
         app.MapStripeWebhook();
         var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>();
         api.MapUsersApi();
         api.MapPacksApi();
+        api.MapSpendingApi();
+        api.MapHoldsApi();
         return app;
     }
 
