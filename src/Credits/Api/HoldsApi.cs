@@ -18,7 +18,7 @@ public static class HoldsApi
     public static RouteGroupBuilder MapHoldsApi(this RouteGroupBuilder api)
     {
         api.MapPost("/users/{id}/holds", PlaceAsync).WithTags("Holds")
-            .Accepts<HoldRequest>("application/json")
+            .WithJsonBody<HoldBody>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status402PaymentRequired)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -26,7 +26,7 @@ public static class HoldsApi
         var holds = api.MapGroup("/holds").WithTags("Holds").ProducesProblem(StatusCodes.Status404NotFound);
         holds.MapGet("/{id}", GetAsync).WithSummary("A hold and its status: active, captured, released or expired");
         holds.MapPost("/{id}/capture", CaptureAsync)
-            .Accepts<CaptureRequest>("application/json")
+            .WithJsonBody<CaptureBody>(required: false)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status402PaymentRequired)
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -37,10 +37,15 @@ public static class HoldsApi
         return api;
     }
 
-    /// <summary>credits: a whole number from 1 to CreditLimits.MaxCredits; ttl_seconds: 1 to 604800.</summary>
+    /// <summary>As documented: credits from 1 to 10,000,000; ttl_seconds from 1 to 604800 (default 600).</summary>
+    public sealed record HoldBody(long Credits, int? TtlSeconds);
+
+    /// <summary>As documented: without credits (or without a body) the whole hold is captured.</summary>
+    public sealed record CaptureBody(long? Credits);
+
+    /// <summary>As read: numbers are checked by hand so a bad amount gets a plain answer.</summary>
     public sealed record HoldRequest(JsonElement? Credits, JsonElement? TtlSeconds);
 
-    /// <summary>credits is optional: without it the whole hold is captured.</summary>
     public sealed record CaptureRequest(JsonElement? Credits);
 
     /// <summary>balance, held and available are the account's, after this change (absent on GET).</summary>

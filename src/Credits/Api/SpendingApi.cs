@@ -20,15 +20,18 @@ public static class SpendingApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
-        users.MapPost("/{id}/spend", SpendAsync).Accepts<MovementRequest>("application/json")
+        users.MapPost("/{id}/spend", SpendAsync).WithJsonBody<MovementBody>()
             .ProducesProblem(StatusCodes.Status402PaymentRequired)
             .WithSummary("Spend credits (needs an Idempotency-Key header; 402 when the available balance is short)");
-        users.MapPost("/{id}/grants", GrantAsync).Accepts<MovementRequest>("application/json")
+        users.MapPost("/{id}/grants", GrantAsync).WithJsonBody<MovementBody>()
             .WithSummary("Grant credits by hand: support goodwill, promotions (needs an Idempotency-Key header)");
         return api;
     }
 
-    /// <summary>credits: a whole number from 1 to CreditLimits.MaxCredits; reason is required for grants.</summary>
+    /// <summary>The body as documented: credits from 1 to 10,000,000; reason is required for grants.</summary>
+    public sealed record MovementBody(long Credits, string? Reason);
+
+    /// <summary>The body as read: credits is checked by hand so a bad amount gets a plain answer.</summary>
     public sealed record MovementRequest(JsonElement? Credits, string? Reason);
 
     public sealed record MovementResponse(
