@@ -72,12 +72,13 @@ public sealed class Holds(CreditLedger ledger)
         {
             return new HoldResult(HoldOutcome.MoreThanHeld, hold.AsOf(now));
         }
+        await ExpireAsync(tx, hold.AccountId, now, cancellationToken);
         if (!await SettleAsync(tx, holdId, HoldStatus.Captured, amount, now, cancellationToken))
         {
             return await AlreadySettledAsync(tx, holdId, HoldStatus.Captured, credits, now, cancellationToken);
         }
-        // The hold's own credits count as available to it: a reversal since it was placed may
-        // still leave too little, and then nothing is charged and the hold stays active.
+        // The hold's own credits count as available to it. A reversal since it was placed may
+        // leave too little; then nothing is charged and the hold stays active.
         var funds = await tx.QuerySingleOrDefaultAsync<Funds>(
             """
             UPDATE accounts SET balance = balance - @amount, held = held - @Credits, updated_at = @now
@@ -104,6 +105,7 @@ public sealed class Holds(CreditLedger ledger)
         {
             return new HoldResult(HoldOutcome.NotFound);
         }
+        await ExpireAsync(tx, hold.AccountId, now, cancellationToken);
         if (!await SettleAsync(tx, holdId, HoldStatus.Released, 0, now, cancellationToken))
         {
             return await AlreadySettledAsync(tx, holdId, HoldStatus.Released, null, now, cancellationToken);
@@ -124,11 +126,14 @@ public sealed class Holds(CreditLedger ledger)
     }
 
     /// <summary>
-    /// Releases the account's holds that are past expiry. Runs at the start of every spend and
-    /// hold on the account, before its conditional UPDATE, so expired credits are available again.
+    /// Releases the account's holds that are past expiry. Runs at the start of every spend, hold,
+    /// capture and release on the account, so expired credits are available again. It locks the
+    /// account row first: every writer then takes its locks in one order (account, holds, account)
+    /// and PostgreSQL cannot deadlock two of them.
     /// </summary>
     internal static async Task ExpireAsync(LedgerTransaction tx, string accountId, long now, CancellationToken cancellationToken)
     {
+        await tx.ExecuteAsync("UPDATE accounts SET updated_at = @now WHERE id = @accountId", new { accountId, now }, cancellationToken);
         var freed = (await tx.QueryAsync<long>(
             """
             UPDATE holds SET status = 'expired', updated_at = @now
@@ -156,17 +161,13 @@ public sealed class Holds(CreditLedger ledger)
             new { holdId, status, captured, now }, cancellationToken) == 1;
 
     /// <summary>
-    /// Someone else settled the hold first, or it expired. Asking again for what already happened
-    /// (a retry) is answered as it stands; anything else is refused. An expired hold is released.
+    /// Someone else settled the hold first, or it expired (and the sweep just released it). Asking
+    /// again for what already happened (a retry) is answered as it stands; anything else is refused.
     /// </summary>
     private static async Task<HoldResult> AlreadySettledAsync(
         LedgerTransaction tx, string holdId, string wanted, long? credits, long now, CancellationToken cancellationToken)
     {
         var hold = (await GetAsync(tx, holdId, cancellationToken))!.AsOf(now);
-        if (hold.Status == HoldStatus.Expired)
-        {
-            await ExpireAsync(tx, hold.AccountId, now, cancellationToken);
-        }
         var funds = await Spending.FundsAsync(tx, hold.AccountId, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         var retry = hold.Status == wanted && (credits is null || credits == hold.Captured)
