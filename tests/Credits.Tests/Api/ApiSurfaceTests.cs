@@ -26,10 +26,7 @@ public abstract class ApiSurfaceTests<TFixture>(TFixture db) : IClassFixture<TFi
     {
         await using var server = await CreditsServer.StartAsync(Db);
         var user = await server.UserWithAsync(10);
-        using var anonymous = new HttpClient(GetHandler(server))
-        {
-            BaseAddress = server.Client.BaseAddress,
-        };
+        using var anonymous = server.AnonymousClient();
         var apiRoutes = Routes(server).Where(r => r.Route.StartsWith("/api/", StringComparison.Ordinal)).ToList();
         Assert.Contains(("POST", "/api/users/{id}/spend"), apiRoutes);
 
@@ -74,7 +71,4 @@ public abstract class ApiSurfaceTests<TFixture>(TFixture db) : IClassFixture<TFi
         Assert.True(spend.GetProperty("responses").TryGetProperty("402", out _));
         Assert.True(spend.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
     }
-
-    private static HttpMessageHandler GetHandler(CreditsServer server) =>
-        ((Microsoft.AspNetCore.TestHost.TestServer)server.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()).CreateHandler();
 }

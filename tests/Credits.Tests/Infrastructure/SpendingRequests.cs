@@ -37,6 +37,13 @@ public static class SpendingRequests
         return server.Client.SendAsync(request, TestContext.Current.CancellationToken);
     }
 
+    /// <summary>A client of the same server that sends no Authorization header unless told to.</summary>
+    public static HttpClient AnonymousClient(this CreditsServer server) =>
+        new(((Microsoft.AspNetCore.TestHost.TestServer)server.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()).CreateHandler())
+        {
+            BaseAddress = server.Client.BaseAddress,
+        };
+
     /// <summary>A user with this balance, made through the public API (PUT, then a grant).</summary>
     public static async Task<string> UserWithAsync(this CreditsServer server, long balance)
     {
