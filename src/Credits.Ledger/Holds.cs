@@ -27,7 +27,7 @@ public sealed class Holds(CreditLedger ledger)
         }
         var now = ledger.Now();
         await using var tx = await ledger.Database.BeginAsync(cancellationToken);
-        await ExpireAsync(tx, accountId, now, cancellationToken);
+        await ExpireAsync(tx, accountId, now, onlyIfDue: true, cancellationToken);
         var funds = await tx.QuerySingleOrDefaultAsync<Funds>(
             """
             UPDATE accounts SET held = held + @credits, updated_at = @now
@@ -72,7 +72,7 @@ public sealed class Holds(CreditLedger ledger)
         {
             return new HoldResult(HoldOutcome.MoreThanHeld, hold.AsOf(now));
         }
-        await ExpireAsync(tx, hold.AccountId, now, cancellationToken);
+        await ExpireAsync(tx, hold.AccountId, now, onlyIfDue: false, cancellationToken);
         if (!await SettleAsync(tx, holdId, HoldStatus.Captured, amount, now, cancellationToken))
         {
             return await AlreadySettledAsync(tx, holdId, HoldStatus.Captured, credits, now, cancellationToken);
@@ -105,7 +105,7 @@ public sealed class Holds(CreditLedger ledger)
         {
             return new HoldResult(HoldOutcome.NotFound);
         }
-        await ExpireAsync(tx, hold.AccountId, now, cancellationToken);
+        await ExpireAsync(tx, hold.AccountId, now, onlyIfDue: false, cancellationToken);
         if (!await SettleAsync(tx, holdId, HoldStatus.Released, 0, now, cancellationToken))
         {
             return await AlreadySettledAsync(tx, holdId, HoldStatus.Released, null, now, cancellationToken);
@@ -126,21 +126,28 @@ public sealed class Holds(CreditLedger ledger)
     }
 
     /// <summary>
-    /// Releases the account's holds that are past expiry. Runs at the start of every spend, hold,
-    /// capture and release on the account, so expired credits are available again. It locks the
-    /// account row first: every writer then takes its locks in one order (account, holds, account)
-    /// and PostgreSQL cannot deadlock two of them.
+    /// Releases the account's holds that are past expiry, so their credits are available again.
+    /// Spends and new holds call it first (<paramref name="onlyIfDue"/>: a plain read skips all
+    /// writes when nothing is due, keeping the account row's lock short); captures and releases
+    /// always run it. Whenever it writes it locks the account row first, so every transaction that
+    /// touches holds takes its locks in one order (account, then holds) and none can deadlock.
     /// </summary>
-    internal static async Task ExpireAsync(LedgerTransaction tx, string accountId, long now, CancellationToken cancellationToken)
+    internal static async Task ExpireAsync(LedgerTransaction tx, string accountId, long now, bool onlyIfDue, CancellationToken cancellationToken)
     {
-        await tx.ExecuteAsync("UPDATE accounts SET updated_at = @now WHERE id = @accountId", new { accountId, now }, cancellationToken);
+        var args = new { accountId, now };
+        if (onlyIfDue && await tx.QuerySingleOrDefaultAsync<long?>(
+            "SELECT 1 FROM holds WHERE account_id = @accountId AND status = 'active' AND expires_at <= @now LIMIT 1", args, cancellationToken) is null)
+        {
+            return;
+        }
+        await tx.ExecuteAsync("UPDATE accounts SET updated_at = @now WHERE id = @accountId", args, cancellationToken);
         var freed = (await tx.QueryAsync<long>(
             """
             UPDATE holds SET status = 'expired', updated_at = @now
             WHERE account_id = @accountId AND status = 'active' AND expires_at <= @now
             RETURNING credits
             """,
-            new { accountId, now }, cancellationToken)).Sum();
+            args, cancellationToken)).Sum();
         if (freed > 0)
         {
             await tx.ExecuteAsync("UPDATE accounts SET held = held - @freed WHERE id = @accountId", new { accountId, freed }, cancellationToken);

@@ -42,7 +42,7 @@ public sealed class Spending(CreditLedger ledger)
         {
             return earlier;
         }
-        await Holds.ExpireAsync(tx, accountId, now, cancellationToken);
+        await Holds.ExpireAsync(tx, accountId, now, onlyIfDue: true, cancellationToken);
         var funds = await tx.QuerySingleOrDefaultAsync<Funds>(moveSql, new { accountId, credits, now }, cancellationToken);
         if (funds is null)
         {

@@ -15,8 +15,9 @@ public static class HoldsApi
     public const int DefaultTtlSeconds = 600;
     public const int MaxTtlSeconds = 7 * 24 * 3600;
 
-    public static RouteGroupBuilder MapHoldsApi(this RouteGroupBuilder api)
+    public static RouteGroupBuilder MapHoldsApi(this RouteGroupBuilder outer)
     {
+        var api = outer.MapGroup("").AddEndpointFilter<DatabaseOutageFilter>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.MapPost("/users/{id}/holds", PlaceAsync).WithTags("Holds")
             .WithJsonBody<HoldBody>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -34,7 +35,7 @@ public static class HoldsApi
         holds.MapPost("/{id}/release", ReleaseAsync)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Give a hold's credits back without charging");
-        return api;
+        return outer;
     }
 
     /// <summary>As documented: credits from 1 to 10,000,000; ttl_seconds from 1 to 604800 (default 600).</summary>

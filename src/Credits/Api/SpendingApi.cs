@@ -16,7 +16,8 @@ public static class SpendingApi
 
     public static RouteGroupBuilder MapSpendingApi(this RouteGroupBuilder api)
     {
-        var users = api.MapGroup("/users").WithTags("Spending")
+        var users = api.MapGroup("/users").WithTags("Spending").AddEndpointFilter<DatabaseOutageFilter>()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);

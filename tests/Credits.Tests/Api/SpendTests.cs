@@ -48,12 +48,20 @@ public abstract class SpendTests<TFixture>(TFixture db) : IClassFixture<TFixture
 
         var statuses = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Task.Run(async () =>
         {
-            using var response = await server.SpendAsync(user, 1, $"spend-{i}");
-            return response.StatusCode;
+            // As a client should: a 503 (database too slow under this load) is retried with the same key.
+            for (var attempt = 1; ; attempt++)
+            {
+                using var response = await server.SpendAsync(user, 1, $"spend-{i}");
+                if (response.StatusCode != HttpStatusCode.ServiceUnavailable || attempt == 5)
+                {
+                    return response.StatusCode;
+                }
+            }
         }, Cancel)));
 
-        Assert.Equal(50, statuses.Count(s => s == HttpStatusCode.OK));
-        Assert.Equal(150, statuses.Count(s => s == HttpStatusCode.PaymentRequired));
+        var summary = string.Join(", ", statuses.CountBy(s => (int)s).Select(c => $"{c.Key}: {c.Value}"));
+        Assert.True(statuses.Count(s => s == HttpStatusCode.OK) == 50, summary);
+        Assert.True(statuses.Count(s => s == HttpStatusCode.PaymentRequired) == 150, summary);
         Assert.Equal(0, await server.BalanceAsync(user));
         Assert.Equal(50, (await server.EntriesAsync(user)).Count(e => e.Kind == Spending.SpendKind));
         await server.AssertConsistentAsync(user);
@@ -172,37 +180,41 @@ public abstract class SpendTests<TFixture>(TFixture db) : IClassFixture<TFixture
         Assert.Equal(10, await server.BalanceAsync(user));
     }
 
-    public static TheoryData<string, string, string> BadBodies => new()
-    {
-        { "zero", """{"credits":0,"reason":"r"}""", "got 0" },
-        { "negative", """{"credits":-5,"reason":"r"}""", "got -5" },
-        { "fraction", """{"credits":1.5,"reason":"r"}""", "not whole" },
-        { "string", """{"credits":"5","reason":"r"}""", "not a string" },
-        { "absurd", """{"credits":10000001,"reason":"r"}""", "too large" },
-        { "huge", """{"credits":1e30,"reason":"r"}""", "too large" },
-        { "missing", """{"reason":"r"}""", "credits is required" },
-        { "null", """{"credits":null,"reason":"r"}""", "credits is required" },
-        { "bad json", """{"credits":5,""", "could not be read" },
-        { "json null", "null", "send an object" },
-        { "reason type", """{"credits":5,"reason":7}""", "$.reason" },
-    };
+    private static readonly (string Why, string Json, string Expected)[] BadBodies =
+    [
+        ("zero", """{"credits":0,"reason":"r"}""", "got 0"),
+        ("negative", """{"credits":-5,"reason":"r"}""", "got -5"),
+        ("fraction", """{"credits":1.5,"reason":"r"}""", "not whole"),
+        ("string", """{"credits":"5","reason":"r"}""", "not a string"),
+        ("absurd", """{"credits":10000001,"reason":"r"}""", "too large"),
+        ("huge", """{"credits":1e30,"reason":"r"}""", "too large"),
+        ("missing", """{"reason":"r"}""", "credits is required"),
+        ("null", """{"credits":null,"reason":"r"}""", "credits is required"),
+        ("bad-json", """{"credits":5,""", "could not be read"),
+        ("json-null", "null", "send an object"),
+        ("reason-type", """{"credits":5,"reason":7}""", "$.reason"),
+    ];
 
-    [Theory]
-    [MemberData(nameof(BadBodies))]
-    public async Task Bad_amounts_and_bodies_are_400_problems_and_change_nothing(string why, string json, string expected)
+    [Fact]
+    public async Task Bad_amounts_and_bodies_are_400_problems_and_change_nothing()
     {
         await using var server = await CreditsServer.StartAsync(Db);
         var user = await server.UserWithAsync(100);
 
-        foreach (var path in why == "reason type" ? ["spend", "grants"] : new[] { "spend", "grants", "holds" })
+        foreach (var (why, json, expected) in BadBodies)
         {
-            var problem = await server.ExpectAsync(HttpStatusCode.BadRequest, server.PostJsonAsync($"/api/users/{user}/{path}", json, $"{why.Replace(' ', '-')}-{path}"));
-            Assert.Contains(expected, problem.GetProperty("detail").GetString());
+            // Holds have no reason field, so only spends and grants can get its type wrong.
+            foreach (var path in why == "reason-type" ? ["spend", "grants"] : new[] { "spend", "grants", "holds" })
+            {
+                var problem = await server.ExpectAsync(HttpStatusCode.BadRequest, server.PostJsonAsync($"/api/users/{user}/{path}", json, $"{why}-{path}"));
+                Assert.True(problem.GetProperty("detail").GetString()!.Contains(expected, StringComparison.Ordinal),
+                    $"{why} on {path}: {problem.GetProperty("detail").GetString()}");
+            }
         }
 
         Assert.Equal(100, await server.BalanceAsync(user));
         Assert.Single(await server.EntriesAsync(user));
-        Assert.Equal(0, await server.ScalarAsync<long>("SELECT COUNT(*) FROM holds"));
+        Assert.Equal(0, await server.ScalarAsync<long>("SELECT COUNT(*) FROM holds WHERE account_id = @user", new { user }));
     }
 
     [Fact]

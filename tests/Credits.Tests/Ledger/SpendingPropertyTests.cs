@@ -41,7 +41,7 @@ public abstract class SpendingPropertyTests<TFixture>(TFixture db) : IClassFixtu
     {
         await using var database = await OpenAsync();
 
-        await OpGen.Array[1, 30].SampleAsync(async ops =>
+        await OpGen.Array[1, 25].SampleAsync(async ops =>
         {
             var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(56));
             var ledger = new CreditLedger(database, time);
@@ -54,7 +54,7 @@ public abstract class SpendingPropertyTests<TFixture>(TFixture db) : IClassFixtu
                 Assert.Equal((model.Balance, model.Held(now)), (account.Balance, account.Held));
             }
             await AssertInvariantsAsync(database, model.AccountId);
-        }, iter: 25, threads: 1, print: ops => string.Join(", ", ops));
+        }, iter: 20, threads: 1, print: ops => string.Join(", ", ops));
     }
 
     [Fact]
