@@ -1,4 +1,7 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
+using Credits.Configuration;
 using Credits.Ledger;
 using Credits.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -38,11 +41,25 @@ public static class HoldsApi
         return outer;
     }
 
-    /// <summary>As documented: credits from 1 to 10,000,000; ttl_seconds from 1 to 604800 (default 600).</summary>
-    public sealed record HoldBody(long Credits, int? TtlSeconds);
+    /// <summary>The body of a new hold, as documented.</summary>
+    public sealed record HoldBody
+    {
+        [Range(1, (int)CreditLimits.MaxCredits)]
+        [Description("Whole credits to reserve.")]
+        public required long Credits { get; init; }
 
-    /// <summary>As documented: without credits (or without a body) the whole hold is captured.</summary>
-    public sealed record CaptureBody(long? Credits);
+        [Range(1, MaxTtlSeconds)]
+        [Description("How long the hold lasts before it releases itself; default 600.")]
+        public int? TtlSeconds { get; init; }
+    }
+
+    /// <summary>The body of a capture, as documented; the body itself is optional.</summary>
+    public sealed record CaptureBody
+    {
+        [Range(1, (int)CreditLimits.MaxCredits)]
+        [Description("Credits to charge, at most the hold's; absent charges the whole hold.")]
+        public long? Credits { get; init; }
+    }
 
     /// <summary>As read: numbers are checked by hand so a bad amount gets a plain answer.</summary>
     public sealed record HoldRequest(JsonElement? Credits, JsonElement? TtlSeconds);

@@ -7,6 +7,8 @@ public static class OpenApiDocument
 {
     public const string Path = "/openapi/v1.json";
 
+    private const string BearerScheme = "bearer";
+
     public static IServiceCollection AddCreditsOpenApi(this IServiceCollection services) =>
         services.AddOpenApi(options =>
         {
@@ -17,6 +19,36 @@ public static class OpenApiDocument
                 document.Info.Description =
                     "Stripe Checkout payments in, prepaid credits out, exactly once. Every /api route needs "
                     + "Authorization: Bearer <CREDITS_API_KEY>; errors are problem+json. See docs/api.md.";
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    Description = "The CREDITS_API_KEY (printed by `credits serve` when it generated one).",
+                };
+                var bearer = new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] };
+                foreach (var (_, item) in document.Paths.Where(p => p.Key.StartsWith("/api/", StringComparison.Ordinal)))
+                {
+                    foreach (var operation in item.Operations?.Values ?? Enumerable.Empty<OpenApiOperation>())
+                    {
+                        operation.Security = [bearer];
+                        operation.Responses ??= [];
+                        operation.Responses["401"] = new OpenApiResponse { Description = "No or wrong bearer key (problem+json)." };
+                    }
+                }
+                // The Prometheus exporter maps a bare RequestDelegate, which API Explorer does not see.
+                document.Paths["/metrics"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<HttpMethod, OpenApiOperation>
+                    {
+                        [HttpMethod.Get] = new()
+                        {
+                            Summary = "Counters and histograms in Prometheus text format (no key needed)",
+                            Responses = new OpenApiResponses { ["200"] = new OpenApiResponse { Description = "Prometheus text exposition format." } },
+                        },
+                    },
+                };
                 return Task.CompletedTask;
             });
             options.AddOperationTransformer(async (operation, context, cancellationToken) =>

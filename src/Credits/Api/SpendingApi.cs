@@ -1,4 +1,7 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
+using Credits.Configuration;
 using Credits.Ledger;
 using Credits.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -29,8 +32,17 @@ public static class SpendingApi
         return api;
     }
 
-    /// <summary>The body as documented: credits from 1 to 10,000,000; reason is required for grants.</summary>
-    public sealed record MovementBody(long Credits, string? Reason);
+    /// <summary>The body as documented.</summary>
+    public sealed record MovementBody
+    {
+        [Range(1, (int)CreditLimits.MaxCredits)]
+        [Description("Whole credits to move.")]
+        public required long Credits { get; init; }
+
+        [MaxLength(500)]
+        [Description("Why; kept in the ledger. Required for grants.")]
+        public string? Reason { get; init; }
+    }
 
     /// <summary>The body as read: credits is checked by hand so a bad amount gets a plain answer.</summary>
     public sealed record MovementRequest(JsonElement? Credits, string? Reason);

@@ -62,12 +62,15 @@ public abstract class ApiSurfaceTests<TFixture>(TFixture db) : IClassFixture<TFi
         var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel)).RootElement;
 
         var paths = document.GetProperty("paths");
-        foreach (var (method, route) in Routes(server))
+        foreach (var (method, route) in Routes(server).Append(("GET", "/metrics")))
         {
             Assert.True(paths.TryGetProperty(route, out var path), $"{route} is missing from /openapi/v1.json");
             Assert.True(path.TryGetProperty(method.ToLowerInvariant(), out _), $"{method} {route} is missing from /openapi/v1.json");
         }
+        Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
         var spend = paths.GetProperty("/api/users/{id}/spend").GetProperty("post");
+        Assert.True(spend.GetProperty("security")[0].TryGetProperty("bearer", out _));
+        Assert.True(spend.GetProperty("responses").TryGetProperty("401", out _));
         Assert.True(spend.GetProperty("responses").TryGetProperty("402", out _));
         Assert.True(spend.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
     }
