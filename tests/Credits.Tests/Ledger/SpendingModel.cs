@@ -15,18 +15,3 @@ public sealed class SpendingModel(string accountId)
 
     public long Available(long now) => Balance - Held(now);
 }
-
-public sealed class ModelHold(string id, long credits, long expiresAt)
-{
-    public string Id { get; } = id;
-
-    public long Credits { get; } = credits;
-
-    public long ExpiresAt { get; } = expiresAt;
-
-    public string Status { get; set; } = "active";
-
-    public long Captured { get; set; }
-
-    public string StatusAt(long now) => Status == "active" && ExpiresAt <= now ? "expired" : Status;
-}
