@@ -34,7 +34,7 @@ public abstract class ApiSurfaceTests<TFixture>(TFixture db) : IClassFixture<TFi
         {
             foreach (var authorization in new[] { null, "Bearer wrong-key-0123456789" })
             {
-                using var request = new HttpRequestMessage(new HttpMethod(method), route.Replace("{id}", user))
+                using var request = new HttpRequestMessage(new HttpMethod(method), System.Text.RegularExpressions.Regex.Replace(route, "{[^}]+}", user))
                 {
                     Content = method == "GET" ? null : new StringContent("""{"credits":5,"reason":"r","email":"a@b.co"}""", System.Text.Encoding.UTF8, "application/json"),
                 };
