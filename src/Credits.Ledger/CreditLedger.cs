@@ -9,6 +9,9 @@ namespace Credits.Ledger;
 /// </summary>
 public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
 {
+    private const string AccountSql =
+        $"SELECT id, email, balance, {Holds.HeldSql} AS held, created_at, updated_at FROM accounts WHERE id = @accountId";
+
     public LedgerDatabase Database { get; } = database;
 
     public long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -73,13 +76,11 @@ public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
 
     public Task<Account?> GetAccountAsync(string accountId, CancellationToken cancellationToken) =>
         Database.ReadAsync(c => c.QuerySingleOrDefaultAsync<Account>(new CommandDefinition(
-            "SELECT id, email, balance, created_at, updated_at FROM accounts WHERE id = @accountId",
-            new { accountId }, cancellationToken: cancellationToken)), cancellationToken);
+            AccountSql, new { accountId, now = Now() }, cancellationToken: cancellationToken)), cancellationToken);
 
     public Task<Account?> GetAccountAsync(LedgerTransaction tx, string accountId, CancellationToken cancellationToken) =>
         tx.QuerySingleOrDefaultAsync<Account>(
-            "SELECT id, email, balance, created_at, updated_at FROM accounts WHERE id = @accountId",
-            new { accountId }, cancellationToken);
+            AccountSql, new { accountId, now = Now() }, cancellationToken);
 
     /// <summary>Accounts registered with this (normalised) email; more than one means it is ambiguous.</summary>
     public async Task<IReadOnlyList<string>> FindAccountsByEmailAsync(LedgerTransaction tx, string email, CancellationToken cancellationToken) =>

@@ -67,6 +67,8 @@ public static class CreditsApp
             var lanes = database.Provider == DatabaseProvider.Sqlite ? 1 : options.WriteLanes;
             return new GroupCommit(database, lanes, options.MaxBatch);
         });
+        services.AddSingleton<Spending>();
+        services.AddSingleton<Holds>();
         services.AddSingleton<PaymentResolver>();
         services.AddSingleton<CheckoutFulfillment>();
         services.AddSingleton<PaymentReversals>();
@@ -89,6 +91,7 @@ public static class CreditsApp
         services.AddProblemDetails();
         // Only this host's meters (MeterScope.Local): several hosts in one process, as in tests, never mix their numbers.
         services.AddMetrics(metrics => metrics.EnableMetrics(CreditsMetrics.MeterName, scopes: MeterScope.Local));
+        services.AddCreditsOpenApi();
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("credits", serviceVersion: Version))
             .WithMetrics(metrics => metrics.AddPrometheusExporter());
@@ -106,6 +109,7 @@ public static class CreditsApp
         app.UseStatusCodePages();
         app.MapServiceEndpoints();
         app.MapMetrics();
+        app.MapOpenApi();
         app.MapStripeWebhook();
         var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>();
         api.MapUsersApi();
@@ -115,6 +119,8 @@ public static class CreditsApp
         api.MapCheckoutApi();
         api.MapStatsApi();
         api.MapUsersListApi();
+        api.MapSpendingApi();
+        api.MapHoldsApi();
         return app;
     }
 

@@ -15,9 +15,8 @@ public static class CheckoutApi
 {
     public static RouteGroupBuilder MapCheckoutApi(this RouteGroupBuilder api)
     {
-        var sessions = api.MapGroup("/checkout/sessions").WithTags("Checkout");
-        sessions.MapPost("/", CreateAsync);
-        sessions.MapPost("/{id}/fulfill", FulfillAsync);
+        api.MapPost("/checkout/sessions", CreateAsync).WithTags("Checkout");
+        api.MapPost("/checkout/sessions/{id}/fulfill", FulfillAsync).WithTags("Checkout");
         return api;
     }
 

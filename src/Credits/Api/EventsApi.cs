@@ -11,10 +11,9 @@ public static class EventsApi
 {
     public static RouteGroupBuilder MapEventsApi(this RouteGroupBuilder api)
     {
-        var events = api.MapGroup("/events").WithTags("Events");
-        events.MapGet("/", ListAsync);
-        events.MapGet("/{id}", GetAsync);
-        events.MapPost("/{id}/replay", ReplayAsync);
+        api.MapGet("/events", ListAsync).WithTags("Events");
+        api.MapGet("/events/{id}", GetAsync).WithTags("Events");
+        api.MapPost("/events/{id}/replay", ReplayAsync).WithTags("Events");
         return api;
     }
 

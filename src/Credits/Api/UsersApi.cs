@@ -9,7 +9,7 @@ public static class UsersApi
     public static RouteGroupBuilder MapUsersApi(this RouteGroupBuilder api)
     {
         var users = api.MapGroup("/users").WithTags("Users");
-        users.MapPut("/{id}", PutAsync);
+        users.MapPut("/{id}", PutAsync).WithJsonBody<UserRequest>();
         users.MapGet("/{id}", GetAsync);
         users.MapGet("/{id}/ledger", LedgerAsync);
         return api;
@@ -17,9 +17,10 @@ public static class UsersApi
 
     public sealed record UserRequest(string? Email);
 
-    public sealed record UserResponse(string Id, string? Email, long Balance, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    /// <summary>available = balance - held: what a spend or a new hold may take now.</summary>
+    public sealed record UserResponse(string Id, string? Email, long Balance, long Held, long Available, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
     {
-        public static UserResponse From(Account account) => new(account.Id, account.Email, account.Balance,
+        public static UserResponse From(Account account) => new(account.Id, account.Email, account.Balance, account.Held, account.Available,
             DateTimeOffset.FromUnixTimeMilliseconds(account.CreatedAt), DateTimeOffset.FromUnixTimeMilliseconds(account.UpdatedAt));
     }
 

@@ -1,0 +1,184 @@
+using Credits.Ledger.Storage;
+using Dapper;
+
+namespace Credits.Ledger;
+
+/// <summary>
+/// Reserve credits before work, then capture (charge all or part) or release them. A hold moves
+/// accounts.held, never the balance; only a capture writes a ledger row. Expired holds are
+/// released by the next spend or hold on the account (<see cref="ExpireAsync"/>) and are never
+/// counted by reads, so no background job is needed.
+/// </summary>
+public sealed class Holds(CreditLedger ledger)
+{
+    public const string CaptureSourceKind = "hold_capture";
+
+    /// <summary>What reads report as held: active holds not yet past expiry (needs @now).</summary>
+    public const string HeldSql =
+        "CAST(COALESCE((SELECT SUM(h.credits) FROM holds h WHERE h.account_id = accounts.id AND h.status = 'active' AND h.expires_at > @now), 0) AS bigint)";
+
+    private const string Columns = "id, account_id, credits, status, captured, expires_at, created_at, updated_at";
+
+    public async Task<HoldResult> PlaceAsync(string accountId, long credits, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        if (credits <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(credits), credits, "Credits must be positive.");
+        }
+        var now = ledger.Now();
+        await using var tx = await ledger.Database.BeginAsync(cancellationToken);
+        await ExpireAsync(tx, accountId, now, onlyIfDue: true, cancellationToken);
+        var funds = await tx.QuerySingleOrDefaultAsync<Funds>(
+            """
+            UPDATE accounts SET held = held + @credits, updated_at = @now
+            WHERE id = @accountId AND balance - held >= @credits
+            RETURNING balance, held
+            """,
+            new { accountId, credits, now }, cancellationToken);
+        if (funds is null)
+        {
+            return await Spending.FundsAsync(tx, accountId, cancellationToken) is { } current
+                ? new HoldResult(HoldOutcome.Insufficient, Funds: current)
+                : new HoldResult(HoldOutcome.UnknownAccount);
+        }
+        var hold = new Hold
+        {
+            Id = $"hold_{Guid.CreateVersion7():N}",
+            AccountId = accountId,
+            Credits = credits,
+            Status = HoldStatus.Active,
+            ExpiresAt = now + (long)ttl.TotalMilliseconds,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        await tx.ExecuteAsync(
+            $"INSERT INTO holds ({Columns}) VALUES (@Id, @AccountId, @Credits, @Status, 0, @ExpiresAt, @CreatedAt, @UpdatedAt)",
+            hold, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return new HoldResult(HoldOutcome.Placed, hold, funds);
+    }
+
+    /// <summary>Charges <paramref name="credits"/> (all when null) and gives the rest back, in one transaction.</summary>
+    public async Task<HoldResult> CaptureAsync(string holdId, long? credits, CancellationToken cancellationToken)
+    {
+        var now = ledger.Now();
+        await using var tx = await ledger.Database.BeginAsync(cancellationToken);
+        if (await GetAsync(tx, holdId, cancellationToken) is not { } hold)
+        {
+            return new HoldResult(HoldOutcome.NotFound);
+        }
+        var amount = credits ?? hold.Credits;
+        if (amount <= 0 || amount > hold.Credits)
+        {
+            return new HoldResult(HoldOutcome.MoreThanHeld, hold.AsOf(now));
+        }
+        await ExpireAsync(tx, hold.AccountId, now, onlyIfDue: false, cancellationToken);
+        if (!await SettleAsync(tx, holdId, HoldStatus.Captured, amount, now, cancellationToken))
+        {
+            return await AlreadySettledAsync(tx, holdId, HoldStatus.Captured, credits, now, cancellationToken);
+        }
+        // The hold's own credits count as available to it. A reversal since it was placed may
+        // leave too little; then nothing is charged and the hold stays active.
+        var funds = await tx.QuerySingleOrDefaultAsync<Funds>(
+            """
+            UPDATE accounts SET balance = balance - @amount, held = held - @Credits, updated_at = @now
+            WHERE id = @AccountId AND balance - held + @Credits >= @amount
+            RETURNING balance, held
+            """,
+            new { amount, hold.Credits, hold.AccountId, now }, cancellationToken);
+        if (funds is null)
+        {
+            return new HoldResult(HoldOutcome.Insufficient, hold.AsOf(now), await Spending.FundsAsync(tx, hold.AccountId, cancellationToken));
+        }
+        await Spending.InsertEntryAsync(tx,
+            new Posting(hold.AccountId, -amount, Spending.SpendKind, CaptureSourceKind, hold.Id, $"captured {amount} of {hold.Credits} held"),
+            now, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return new HoldResult(HoldOutcome.Captured, hold with { Status = HoldStatus.Captured, Captured = amount, UpdatedAt = now }, funds);
+    }
+
+    public async Task<HoldResult> ReleaseAsync(string holdId, CancellationToken cancellationToken)
+    {
+        var now = ledger.Now();
+        await using var tx = await ledger.Database.BeginAsync(cancellationToken);
+        if (await GetAsync(tx, holdId, cancellationToken) is not { } hold)
+        {
+            return new HoldResult(HoldOutcome.NotFound);
+        }
+        await ExpireAsync(tx, hold.AccountId, now, onlyIfDue: false, cancellationToken);
+        if (!await SettleAsync(tx, holdId, HoldStatus.Released, 0, now, cancellationToken))
+        {
+            return await AlreadySettledAsync(tx, holdId, HoldStatus.Released, null, now, cancellationToken);
+        }
+        var funds = await tx.QuerySingleOrDefaultAsync<Funds>(
+            "UPDATE accounts SET held = held - @Credits, updated_at = @now WHERE id = @AccountId RETURNING balance, held",
+            new { hold.Credits, hold.AccountId, now }, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return new HoldResult(HoldOutcome.Released, hold with { Status = HoldStatus.Released, UpdatedAt = now }, funds);
+    }
+
+    public async Task<Hold?> GetAsync(string holdId, CancellationToken cancellationToken)
+    {
+        var now = ledger.Now();
+        var hold = await ledger.Database.ReadAsync(c => c.QuerySingleOrDefaultAsync<Hold>(new CommandDefinition(
+            $"SELECT {Columns} FROM holds WHERE id = @holdId", new { holdId }, cancellationToken: cancellationToken)), cancellationToken);
+        return hold?.AsOf(now);
+    }
+
+    /// <summary>
+    /// Releases the account's holds that are past expiry, so their credits are available again.
+    /// Spends and new holds call it first (<paramref name="onlyIfDue"/>: a plain read skips all
+    /// writes when nothing is due, keeping the account row's lock short); captures and releases
+    /// always run it. Whenever it writes it locks the account row first, so every transaction that
+    /// touches holds takes its locks in one order (account, then holds) and none can deadlock.
+    /// </summary>
+    internal static async Task ExpireAsync(LedgerTransaction tx, string accountId, long now, bool onlyIfDue, CancellationToken cancellationToken)
+    {
+        var args = new { accountId, now };
+        if (onlyIfDue && await tx.QuerySingleOrDefaultAsync<long?>(
+            "SELECT 1 FROM holds WHERE account_id = @accountId AND status = 'active' AND expires_at <= @now LIMIT 1", args, cancellationToken) is null)
+        {
+            return;
+        }
+        await tx.ExecuteAsync("UPDATE accounts SET updated_at = @now WHERE id = @accountId", args, cancellationToken);
+        var freed = (await tx.QueryAsync<long>(
+            """
+            UPDATE holds SET status = 'expired', updated_at = @now
+            WHERE account_id = @accountId AND status = 'active' AND expires_at <= @now
+            RETURNING credits
+            """,
+            args, cancellationToken)).Sum();
+        if (freed > 0)
+        {
+            await tx.ExecuteAsync("UPDATE accounts SET held = held - @freed WHERE id = @accountId", new { accountId, freed }, cancellationToken);
+        }
+    }
+
+    private static Task<Hold?> GetAsync(LedgerTransaction tx, string holdId, CancellationToken cancellationToken) =>
+        tx.QuerySingleOrDefaultAsync<Hold>($"SELECT {Columns} FROM holds WHERE id = @holdId", new { holdId }, cancellationToken);
+
+    /// <summary>The one conditional step that lets a single capture or release win: active and not expired.</summary>
+    private static async Task<bool> SettleAsync(
+        LedgerTransaction tx, string holdId, string status, long captured, long now, CancellationToken cancellationToken) =>
+        await tx.ExecuteAsync(
+            """
+            UPDATE holds SET status = @status, captured = @captured, updated_at = @now
+            WHERE id = @holdId AND status = 'active' AND expires_at > @now
+            """,
+            new { holdId, status, captured, now }, cancellationToken) == 1;
+
+    /// <summary>
+    /// Someone else settled the hold first, or it expired (and the sweep just released it). Asking
+    /// again for what already happened (a retry) is answered as it stands; anything else is refused.
+    /// </summary>
+    private static async Task<HoldResult> AlreadySettledAsync(
+        LedgerTransaction tx, string holdId, string wanted, long? credits, long now, CancellationToken cancellationToken)
+    {
+        var hold = (await GetAsync(tx, holdId, cancellationToken))!.AsOf(now);
+        var funds = await Spending.FundsAsync(tx, hold.AccountId, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        var retry = hold.Status == wanted && (credits is null || credits == hold.Captured)
+            || (wanted == HoldStatus.Released && hold.Status == HoldStatus.Expired);
+        return new HoldResult(retry ? HoldOutcome.Unchanged : HoldOutcome.Settled, hold, funds);
+    }
+}

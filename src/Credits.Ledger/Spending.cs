@@ -1,0 +1,84 @@
+using Credits.Ledger.Storage;
+
+namespace Credits.Ledger;
+
+/// <summary>
+/// Spends and manual grants, each guarded by an Idempotency-Key. The key claim, the balance
+/// change and the ledger row commit together or not at all; a spend only happens through one
+/// conditional UPDATE (balance - held >= credits), never a read followed by a write.
+/// </summary>
+public sealed class Spending(CreditLedger ledger)
+{
+    public const string SpendKind = "spend";
+    public const string GrantKind = "grant";
+
+    public Task<MovementResult> SpendAsync(string accountId, string key, long credits, string? reason, CancellationToken cancellationToken) =>
+        MoveAsync(SpendKind, accountId, key, credits, reason,
+            """
+            UPDATE accounts SET balance = balance - @credits, updated_at = @now
+            WHERE id = @accountId AND balance - held >= @credits
+            RETURNING balance, held
+            """,
+            cancellationToken);
+
+    public Task<MovementResult> GrantAsync(string accountId, string key, long credits, string reason, CancellationToken cancellationToken) =>
+        MoveAsync(GrantKind, accountId, key, credits, reason,
+            "UPDATE accounts SET balance = balance + @credits, updated_at = @now WHERE id = @accountId RETURNING balance, held",
+            cancellationToken);
+
+    /// <summary>The ledger source of a keyed movement: unique per account and key, like the key itself.</summary>
+    public static string SourceId(string accountId, string key) => $"{accountId}:{key}";
+
+    private async Task<MovementResult> MoveAsync(
+        string kind, string accountId, string key, long credits, string? reason, string moveSql, CancellationToken cancellationToken)
+    {
+        if (credits <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(credits), credits, "Credits must be positive.");
+        }
+        var now = ledger.Now();
+        await using var tx = await ledger.Database.BeginAsync(cancellationToken);
+        if (await IdempotencyKeys.ClaimAsync(tx, accountId, key, kind, IdempotencyKeys.Hash(kind, credits, reason), now, cancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
+        await Holds.ExpireAsync(tx, accountId, now, onlyIfDue: true, cancellationToken);
+        var funds = await tx.QuerySingleOrDefaultAsync<Funds>(moveSql, new { accountId, credits, now }, cancellationToken);
+        if (funds is null)
+        {
+            // Nothing moved; disposing rolls back the key claim too, so the same key may be retried.
+            return await RefusalAsync(tx, accountId, cancellationToken);
+        }
+        var amount = kind == SpendKind ? -credits : credits;
+        var entryId = await InsertEntryAsync(tx, new Posting(accountId, amount, kind, kind, SourceId(accountId, key), reason), now, cancellationToken);
+        var movement = new Movement(entryId, accountId, kind, credits, reason, funds.Balance, funds.Held, now);
+        await IdempotencyKeys.CompleteAsync(tx, key, movement, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return new MovementResult(MovementStatus.Done, movement);
+    }
+
+    /// <summary>After a conditional UPDATE matched nothing: either there is no such account or too little is available.</summary>
+    private static async Task<MovementResult> RefusalAsync(LedgerTransaction tx, string accountId, CancellationToken cancellationToken) =>
+        await FundsAsync(tx, accountId, cancellationToken) is { } funds
+            ? new MovementResult(MovementStatus.Insufficient, Funds: funds)
+            : new MovementResult(MovementStatus.UnknownAccount);
+
+    internal static Task<Funds?> FundsAsync(LedgerTransaction tx, string accountId, CancellationToken cancellationToken) =>
+        tx.QuerySingleOrDefaultAsync<Funds>("SELECT balance, held FROM accounts WHERE id = @accountId", new { accountId }, cancellationToken);
+
+    /// <summary>
+    /// The ledger row of a movement whose balance change was just made by a conditional UPDATE.
+    /// Its source is unique; a clash means the guard above it failed, so the whole transaction aborts.
+    /// </summary>
+    internal static async Task<long> InsertEntryAsync(LedgerTransaction tx, Posting posting, long now, CancellationToken cancellationToken) =>
+        await tx.QuerySingleOrDefaultAsync<long?>(
+            """
+            INSERT INTO ledger_entries (account_id, amount, kind, source_kind, source_id, reason, created_at)
+            VALUES (@AccountId, @Amount, @Kind, @SourceKind, @SourceId, @Reason, @now)
+            ON CONFLICT (source_kind, source_id) DO NOTHING
+            RETURNING id
+            """,
+            new { posting.AccountId, posting.Amount, posting.Kind, posting.SourceKind, posting.SourceId, posting.Reason, now },
+            cancellationToken)
+        ?? throw new InvalidOperationException($"Ledger source {posting.SourceKind}/{posting.SourceId} was already posted.");
+}

@@ -1,0 +1,158 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+using Credits.Configuration;
+using Credits.Ledger;
+using Credits.Telemetry;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Credits.Api;
+
+/// <summary>
+/// Reserve credits before work (<c>POST /api/users/{id}/holds</c>), then capture all or part
+/// (<c>POST /api/holds/{id}/capture</c>) or give them back (<c>/release</c>). A retried capture or
+/// release answers 200 with the hold as it stands; an expired hold has released itself.
+/// </summary>
+public static class HoldsApi
+{
+    public const int DefaultTtlSeconds = 600;
+    public const int MaxTtlSeconds = 7 * 24 * 3600;
+
+    public static RouteGroupBuilder MapHoldsApi(this RouteGroupBuilder outer)
+    {
+        var api = outer.MapGroup("").AddEndpointFilter<DatabaseOutageFilter>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        api.MapPost("/users/{id}/holds", PlaceAsync).WithTags("Holds")
+            .WithJsonBody<HoldBody>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status402PaymentRequired)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary($"Reserve credits for ttl_seconds (default {DefaultTtlSeconds}); they stop being available");
+        var holds = api.MapGroup("/holds").WithTags("Holds").ProducesProblem(StatusCodes.Status404NotFound);
+        holds.MapGet("/{id}", GetAsync).WithSummary("A hold and its status: active, captured, released or expired");
+        holds.MapPost("/{id}/capture", CaptureAsync)
+            .WithJsonBody<CaptureBody>(required: false)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status402PaymentRequired)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Charge all of a hold, or credits of it, and release the rest; the body is optional");
+        holds.MapPost("/{id}/release", ReleaseAsync)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Give a hold's credits back without charging");
+        return outer;
+    }
+
+    /// <summary>The body of a new hold, as documented.</summary>
+    public sealed record HoldBody
+    {
+        [Range(1, (int)CreditLimits.MaxCredits)]
+        [Description("Whole credits to reserve.")]
+        public required long Credits { get; init; }
+
+        [Range(1, MaxTtlSeconds)]
+        [Description("How long the hold lasts before it releases itself; default 600.")]
+        public int? TtlSeconds { get; init; }
+    }
+
+    /// <summary>The body of a capture, as documented; the body itself is optional.</summary>
+    public sealed record CaptureBody
+    {
+        [Range(1, (int)CreditLimits.MaxCredits)]
+        [Description("Credits to charge, at most the hold's; absent charges the whole hold.")]
+        public long? Credits { get; init; }
+    }
+
+    /// <summary>As read: numbers are checked by hand so a bad amount gets a plain answer.</summary>
+    public sealed record HoldRequest(JsonElement? Credits, JsonElement? TtlSeconds);
+
+    public sealed record CaptureRequest(JsonElement? Credits);
+
+    /// <summary>balance, held and available are the account's, after this change (absent on GET).</summary>
+    public sealed record HoldResponse(
+        string Id, string UserId, long Credits, string Status, long Captured,
+        DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+        long? Balance, long? Held, long? Available)
+    {
+        public static HoldResponse From(Hold hold, Funds? funds) => new(hold.Id, hold.AccountId, hold.Credits, hold.Status, hold.Captured,
+            DateTimeOffset.FromUnixTimeMilliseconds(hold.ExpiresAt), DateTimeOffset.FromUnixTimeMilliseconds(hold.CreatedAt),
+            DateTimeOffset.FromUnixTimeMilliseconds(hold.UpdatedAt), funds?.Balance, funds?.Held, funds?.Available);
+    }
+
+    private static async Task<Results<Created<HoldResponse>, ProblemHttpResult>> PlaceAsync(
+        string id, HttpRequest request, Holds holds, CancellationToken cancellationToken)
+    {
+        if (!AccountIds.IsValid(id))
+        {
+            return CreditProblems.UnknownUser(id);
+        }
+        var (body, problem) = await JsonBody.ReadAsync<HoldRequest>(request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var ttl = (long)DefaultTtlSeconds;
+        if ((CreditAmount.ReadCredits(body!.Credits, out var credits)
+            ?? (body.TtlSeconds is { ValueKind: not JsonValueKind.Null } ? CreditAmount.Read(body.TtlSeconds, "ttl_seconds", MaxTtlSeconds, out ttl) : null)) is { } invalid)
+        {
+            return invalid;
+        }
+        var result = await holds.PlaceAsync(id, credits, TimeSpan.FromSeconds(ttl), cancellationToken);
+        return result.Outcome switch
+        {
+            HoldOutcome.Placed => TypedResults.Created($"/api/holds/{result.Hold!.Id}", HoldResponse.From(result.Hold, result.Funds)),
+            HoldOutcome.Insufficient => CreditProblems.Insufficient(id, credits, result.Funds!, "this hold"),
+            _ => CreditProblems.UnknownUser(id),
+        };
+    }
+
+    private static async Task<Results<Ok<HoldResponse>, ProblemHttpResult>> GetAsync(string id, Holds holds, CancellationToken cancellationToken) =>
+        await holds.GetAsync(id, cancellationToken) is { } hold ? TypedResults.Ok(HoldResponse.From(hold, null)) : UnknownHold(id);
+
+    private static async Task<Results<Ok<HoldResponse>, ProblemHttpResult>> CaptureAsync(
+        string id, HttpRequest request, Holds holds, CreditsMetrics metrics, CancellationToken cancellationToken)
+    {
+        long? credits = null;
+        if (request.ContentLength > 0 || request.HasJsonContentType())
+        {
+            var (body, problem) = await JsonBody.ReadAsync<CaptureRequest>(request, cancellationToken);
+            if (problem is not null)
+            {
+                return problem;
+            }
+            if (body!.Credits is { ValueKind: not JsonValueKind.Null })
+            {
+                if (CreditAmount.ReadCredits(body.Credits, out var amount) is { } invalid)
+                {
+                    return invalid;
+                }
+                credits = amount;
+            }
+        }
+        var result = await holds.CaptureAsync(id, credits, cancellationToken);
+        if (result.Outcome == HoldOutcome.Captured)
+        {
+            metrics.CreditsMoved("spent", result.Hold!.Captured);
+        }
+        return result.Outcome switch
+        {
+            HoldOutcome.MoreThanHeld => Problems.BadRequest("Invalid credits",
+                $"credits {credits} is more than the {result.Hold!.Credits} held by {id}; capture at most what was held. Nothing was charged."),
+            HoldOutcome.Insufficient => CreditProblems.Insufficient(result.Hold!.AccountId, credits ?? result.Hold.Credits,
+                result.Funds! with { Held = result.Funds!.Held - result.Hold.Credits }, "this capture"),
+            _ => Answer(id, result, "captured"),
+        };
+    }
+
+    private static async Task<Results<Ok<HoldResponse>, ProblemHttpResult>> ReleaseAsync(string id, Holds holds, CancellationToken cancellationToken) =>
+        Answer(id, await holds.ReleaseAsync(id, cancellationToken), "released");
+
+    private static Results<Ok<HoldResponse>, ProblemHttpResult> Answer(string id, HoldResult result, string verb) => result.Outcome switch
+    {
+        HoldOutcome.NotFound => UnknownHold(id),
+        HoldOutcome.Settled => Problems.Conflict(
+            $"Hold {id} is already {result.Hold!.Status}{(result.Hold.Status == HoldStatus.Captured ? $" ({result.Hold.Captured} credits)" : "")}, so it cannot be {verb}; place a new hold. Nothing was changed."),
+        _ => TypedResults.Ok(HoldResponse.From(result.Hold!, result.Funds)),
+    };
+
+    private static ProblemHttpResult UnknownHold(string id) =>
+        Problems.NotFound($"No hold '{id}'. Holds are created with POST /api/users/{{id}}/holds, which answers with the hold id.");
+}
