@@ -1,5 +1,7 @@
 using Credits.Stripe;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using BadHttpRequestException = Microsoft.AspNetCore.Http.BadHttpRequestException;
 
 namespace Credits;
 
@@ -33,6 +35,14 @@ public static class ServerLimits
             // Stripe keeps connections alive between deliveries; idle ones are closed after a
             // minute so that idle sockets cannot pile up (Kestrel's default is 130 s).
             limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
+        });
+        // A limit Kestrel enforces while the body is read surfaces as BadHttpRequestException; it is
+        // the client's fault, so it keeps its own status (413, 408...) instead of becoming a 500,
+        // and is not logged as a server error.
+        builder.Services.Configure<ExceptionHandlerOptions>(options =>
+        {
+            options.StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
+            options.SuppressDiagnosticsCallback = context => context.Exception is BadHttpRequestException;
         });
         return builder;
     }
