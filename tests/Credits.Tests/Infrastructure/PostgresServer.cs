@@ -19,6 +19,9 @@ public sealed class PostgresServer : IAsyncLifetime
     /// <summary>An Npgsql connection string for the database "credits" on this server.</summary>
     public string DatabaseUrl { get; private set; } = "";
 
+    /// <summary>A CREDITS_DATA_DIR for the server under test, removed with this server's folder.</summary>
+    public string AppDataDirectory => Path.Combine(_root!, "app");
+
     public async ValueTask InitializeAsync()
     {
         if (!File.Exists(Path.Combine(PostgresFixture.Binaries, "postgres")))

@@ -54,6 +54,13 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts credits.dll on the fixture's database (skipping when that provider cannot run here).</summary>
+    public static Task<ServerProcess> StartAsync(DatabaseFixture db)
+    {
+        Assert.SkipWhen(db.SkipReason is not null, db.SkipReason ?? "");
+        return StartAsync(new Dictionary<string, string?> { ["DATABASE_URL"] = db.DatabaseUrl, ["CREDITS_DATA_DIR"] = db.DataDirectory });
+    }
+
     /// <summary>
     /// Starts credits.dll with the given environment (DATABASE_URL empty means SQLite in
     /// CREDITS_DATA_DIR) and waits until /readyz answers 200.

@@ -27,7 +27,7 @@ public sealed class DatabaseOutageTests(PostgresServer postgres) : IClassFixture
             new Dictionary<string, string?>
             {
                 ["DATABASE_URL"] = postgres.DatabaseUrl,
-                ["CREDITS_DATA_DIR"] = Directory.CreateTempSubdirectory("credits-outage-").FullName,
+                ["CREDITS_DATA_DIR"] = postgres.AppDataDirectory,
                 ["CREDITS_DB_TIMEOUT_SECONDS"] = DatabaseTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
             HangBound);

@@ -15,7 +15,7 @@ public sealed class ServerLimitsTests(SqliteFixture db) : IClassFixture<SqliteFi
     [Fact]
     public async Task Oversized_bodies_and_headers_get_a_4xx_and_the_server_keeps_serving()
     {
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string?> { ["CREDITS_DATA_DIR"] = db.DataDirectory });
+        await using var server = await ServerProcess.StartAsync(db);
         var cancellationToken = TestContext.Current.CancellationToken;
 
         foreach (var (method, path) in new[] { (HttpMethod.Post, "/webhooks/stripe"), (HttpMethod.Put, "/api/users/u_big") })
