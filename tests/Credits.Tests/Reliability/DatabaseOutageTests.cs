@@ -41,7 +41,17 @@ public sealed class DatabaseOutageTests(PostgresServer postgres) : IClassFixture
         {
             var json = StripeEvents.Paid(user, 10);
             sent[json] = json;
-            using var response = await server.PostEventAsync(json, cancellationToken);
+            HttpResponseMessage response;
+            try
+            {
+                response = await server.PostEventAsync(json, cancellationToken);
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                Assert.Fail($"a webhook hung for more than {HangBound.TotalSeconds} s (CREDITS_DB_TIMEOUT_SECONDS={DatabaseTimeoutSeconds})\n{server.Output}");
+                throw;
+            }
+            using var _ = response;
             if (!response.IsSuccessStatusCode)
             {
                 unacknowledged[json] = json;
