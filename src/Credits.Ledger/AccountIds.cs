@@ -24,7 +24,9 @@ public static class AccountIds
             return null;
         }
         var at = trimmed.IndexOf('@');
-        return at > 0 && at < trimmed.Length - 1 && trimmed.IndexOf('@', at + 1) < 0 && !trimmed.Any(char.IsWhiteSpace)
+        return at > 0 && at < trimmed.Length - 1 && trimmed.IndexOf('@', at + 1) < 0
+            // Control characters (NUL above all: PostgreSQL text cannot hold it) are never in an address.
+            && !trimmed.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))
             ? trimmed.ToLowerInvariant()
             : null;
     }

@@ -39,6 +39,7 @@ public static class CreditsApp
             o.SingleLine = true;
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss ";
         });
+        builder.UseServerLimits();
         builder.Services.AddCredits(builder.Configuration);
         return builder;
     }

@@ -38,6 +38,20 @@ public sealed class StripeEvent : IDisposable
 
     public static StripeEvent? TryParse(ReadOnlyMemory<byte> utf8, out string? error)
     {
+        // JSON must be UTF-8; the reader only notices bad bytes inside a string when the string is
+        // read (and then throws), so a body that is not UTF-8 is refused up front.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8.Span))
+        {
+            error = "The body is not valid UTF-8; Stripe sends a JSON event object encoded as UTF-8.";
+            return null;
+        }
+        // A NUL (only ever written \u0000 in JSON) is in no Stripe event, PostgreSQL cannot store it
+        // in text, and .NET's number parsing ignores trailing NULs ("50\u0000" would read as 50).
+        if (utf8.Span.IndexOf("\\u0000"u8) >= 0)
+        {
+            error = "The body contains a NUL character (\\u0000), which no Stripe event carries.";
+            return null;
+        }
         JsonDocument document;
         try
         {

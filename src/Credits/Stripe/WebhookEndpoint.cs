@@ -33,25 +33,23 @@ public static class WebhookEndpoint
             {
                 if (length == buffer.Length)
                 {
-                    if (length > MaxBodyBytes)
-                    {
-                        return Problems.PayloadTooLarge(MaxBodyBytes);
-                    }
                     var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
                     buffer.AsSpan(0, length).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
                 }
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                // Never read past MaxBodyBytes + 1: one byte over is enough to answer 413, and the
+                // rest is left unread instead of hitting Kestrel's own body limit (ServerLimits).
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length - length, MaxBodyBytes + 1 - length)), cancellationToken);
                 if (read == 0)
                 {
                     break;
                 }
                 length += read;
-            }
-            if (length > MaxBodyBytes)
-            {
-                return Problems.PayloadTooLarge(MaxBodyBytes);
+                if (length > MaxBodyBytes)
+                {
+                    return Problems.PayloadTooLarge(MaxBodyBytes);
+                }
             }
             return await ProcessAsync(request, buffer.AsMemory(0, length), signature, processor, metrics, cancellationToken);
         }
