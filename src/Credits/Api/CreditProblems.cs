@@ -45,6 +45,12 @@ public static class CreditProblems
         {
             return required ? Problems.BadRequest("Missing reason", "reason is required: say why these credits are given (it is kept in the ledger).") : null;
         }
-        return reason.Length > max ? Problems.BadRequest("Invalid reason", $"reason must be at most {max} characters.") : null;
+        if (reason.Length > max)
+        {
+            return Problems.BadRequest("Invalid reason", $"reason must be at most {max} characters.");
+        }
+        return reason.Any(c => char.IsControl(c) && c is not ('\t' or '\n' or '\r'))
+            ? Problems.BadRequest("Invalid reason", "reason must not contain control characters other than tabs and line breaks.")
+            : null;
     }
 }
