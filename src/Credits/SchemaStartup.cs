@@ -8,6 +8,7 @@ public sealed partial class SchemaStartup(LedgerDatabase database, ILogger<Schem
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var applied = await SchemaMigrator.MigrateAsync(database.Settings, cancellationToken);
+        database.MarkSchemaCurrent();
         Log.Migrated(logger, database.Settings.Describe(), applied.Count);
     }
 

@@ -30,13 +30,25 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
             || databaseUrl.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
             ? FromUrl(databaseUrl)
             : new NpgsqlConnectionStringBuilder(databaseUrl);
-        if (!databaseUrl.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase)
-            && !databaseUrl.Contains("CommandTimeout", StringComparison.OrdinalIgnoreCase))
+        if (!Mentions(databaseUrl, "Command Timeout", "CommandTimeout"))
         {
             builder.CommandTimeout = commandTimeoutSeconds;
         }
+        // The hot path is a handful of fixed statements: let Npgsql prepare them, and keep them
+        // prepared across pool rentals instead of sending DISCARD ALL on every open.
+        if (!Mentions(databaseUrl, "Max Auto Prepare", "MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+        if (!Mentions(databaseUrl, "No Reset On Close", "NoResetOnClose"))
+        {
+            builder.NoResetOnClose = true;
+        }
         return new DatabaseSettings(DatabaseProvider.Postgres, builder.ConnectionString);
     }
+
+    private static bool Mentions(string connectionString, params string[] keys) =>
+        keys.Any(key => connectionString.Contains(key, StringComparison.OrdinalIgnoreCase));
 
     private static NpgsqlConnectionStringBuilder FromUrl(string url)
     {

@@ -32,6 +32,24 @@ public sealed class LedgerDatabase : IAsyncDisposable
 
     public DatabaseProvider Provider => Settings.Provider;
 
+    private volatile bool _schemaCurrent;
+
+    /// <summary>
+    /// Whether every schema script has been applied. Once true it stays true for this process
+    /// (scripts are only ever added by a newer build), so readiness probes stay cheap.
+    /// </summary>
+    public bool IsSchemaCurrent()
+    {
+        if (!_schemaCurrent)
+        {
+            _schemaCurrent = SchemaMigrator.IsCurrent(Settings);
+        }
+        return _schemaCurrent;
+    }
+
+    /// <summary>Called after this process migrated the schema itself.</summary>
+    public void MarkSchemaCurrent() => _schemaCurrent = true;
+
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         if (_postgres is not null)

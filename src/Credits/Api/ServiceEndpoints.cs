@@ -33,7 +33,7 @@ public static class ServiceEndpoints
                 command.CommandText = "SELECT 1";
                 await command.ExecuteScalarAsync(timeout.Token);
             }
-            return SchemaMigrator.IsCurrent(database.Settings)
+            return database.IsSchemaCurrent()
                 ? TypedResults.Ok(new ReadyResponse("ready", null))
                 : TypedResults.Json(new ReadyResponse("not ready", "the schema is behind; run `credits migrate`"), statusCode: 503);
         }
