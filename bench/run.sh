@@ -214,7 +214,7 @@ echo "== results: $SENDERS senders/clients, pgbench ${PGBENCH_DURATION} s, load 
 header=$(printf "%-7s %9s %9s %10s %7s %7s %10s %7s %12s %12s" run "pgb-hot" "pgb-1" "PG ev/s" "PG p99" "PG/1" "SQL ev/s" "SQL p99" "RSS MiB" "ready ms")
 [ "$SPEND" = 1 ] && header="$header $(printf "%11s %11s" "PG spend/s" "SQL spend/s")"
 echo "$header"
-echo "        (tps)     (tps)               (ms)  (ratio)             (ms)    (PG/SQLite)  (PG/SQLite)"
+printf "%-7s %9s %9s %10s %7s %7s %10s %7s %12s %12s\n" "" "(tps)" "(tps)" "" "(ms)" "" "" "(ms)" "(PG/SQLite)" "(PG/SQLite)"
 for row in "${ROWS[@]}"; do print_row "$row"; done
 if [ "$RUNS" -gt 1 ]; then
   print_row "median $(for c in $(seq 2 13); do column "$c"; done | tr '\n' ' ')"

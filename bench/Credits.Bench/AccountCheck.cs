@@ -50,8 +50,3 @@ public sealed class AccountCheck(HttpClient client, int parallelism)
 
     private sealed record AccountBody([property: JsonPropertyName("balance")] long Balance);
 }
-
-public sealed record Verification(int Accounts, long Moved, long Promised, IReadOnlyList<string> Mismatches)
-{
-    public bool Ok => Mismatches.Count == 0;
-}

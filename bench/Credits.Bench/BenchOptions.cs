@@ -20,9 +20,3 @@ public sealed record BenchOptions
 
     public string UserId(int user) => $"bench_{RunId}_u{user}";
 }
-
-public enum BenchMode
-{
-    Webhook,
-    Spend,
-}
