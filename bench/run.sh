@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# One command for the throughput benchmark (docs/benchmarks.md): builds Release, starts a
+# throwaway PostgreSQL 15 (fsync and synchronous_commit on), runs pgbench with the hot-path
+# script and the one-statement baseline, then the real server against PostgreSQL and against
+# SQLite under the load generator, and prints one table side by side. Everything it starts is
+# stopped on exit.
+#
+#   bench/run.sh [--runs N] [--duration S] [--pgbench-duration S] [--events N] [--warmup N]
+#                [--senders N] [--users N] [--spend] [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+RUNS=1
+DURATION=20          # cap on the load generator's measured phase, seconds
+PGBENCH_DURATION=15  # each pgbench script, seconds
+EVENTS=40000
+WARMUP=2000
+SENDERS=16
+USERS=1000
+SPEND=0
+BUILD=1
+
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) RUNS=$2; shift 2 ;;
+    --duration) DURATION=$2; shift 2 ;;
+    --pgbench-duration) PGBENCH_DURATION=$2; shift 2 ;;
+    --events) EVENTS=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
+    --senders) SENDERS=$2; shift 2 ;;
+    --users) USERS=$2; shift 2 ;;
+    --spend) SPEND=1; shift ;;
+    --no-build) BUILD=0; shift ;;
+    -h|--help) usage 0 ;;
+    *) echo "unknown option $1" >&2; usage 2 ;;
+  esac
+done
+
+WORK=$(mktemp -d /tmp/credits-bench.XXXXXX)
+chmod 755 "$WORK"
+PGDATA_DIR="$WORK/pg"
+SERVER_PID=""
+FAILED=0
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+  done
+  return 1
+}
+
+# SIGTERM, not SIGINT: a background job of a non-interactive shell ignores SIGINT.
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+
+cleanup() {
+  stop_server
+  if [ -f "$PGDATA_DIR/postmaster.pid" ]; then
+    as_postgres "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+CREDITS_DLL=src/Credits/bin/Release/net10.0/credits.dll
+BENCH_DLL=bench/Credits.Bench/bin/Release/net10.0/credits-bench.dll
+export STRIPE_WEBHOOK_SECRET="whsec_bench_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export CREDITS_API_KEY="bench_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+unset DATABASE_URL CREDITS_DATA_DIR CREDITS_LIVEMODE STRIPE_SECRET_KEY
+
+echo "== machine: $(nproc) cores, $(free -m | awk '/^Mem:/ {print $2}') MiB RAM, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M UTC')"
+if [ "$BUILD" = 1 ]; then
+  echo "== build (Release)"
+  dotnet build Credits.slnx -c Release -warnaserror -nologo -v quiet 2>&1 | grep -E 'error|[1-9][0-9]* Warning' || true
+  [ "${PIPESTATUS[0]}" = 0 ] || { echo "build failed" >&2; exit 1; }
+fi
+
+echo "== PostgreSQL from $PGBIN (fsync=on, synchronous_commit=on)"
+PGPORT=$(free_port)
+[ "$(id -u)" = 0 ] && chown postgres "$WORK"
+as_postgres "$PGBIN/initdb" -D "$PGDATA_DIR" -U postgres -A trust --no-sync >"$WORK/initdb.log" 2>&1 \
+  || { cat "$WORK/initdb.log"; exit 1; }
+as_postgres "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/postgres.log" -w -t 30 \
+  -o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=128MB -c fsync=on -c synchronous_commit=on" \
+  start >/dev/null || { cat "$WORK/postgres.log"; exit 1; }
+echo "   listening on 127.0.0.1:$PGPORT"
+
+psql_admin() { "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -Atq "$@"; }
+pg_url() { echo "Host=127.0.0.1;Port=$PGPORT;Username=postgres;Database=$1"; }
+
+# A fresh database with the Credits schema, created by `credits migrate` (the real scripts).
+new_database() {
+  psql_admin -c "CREATE DATABASE $1" >/dev/null
+  DATABASE_URL=$(pg_url "$1") dotnet "$CREDITS_DLL" migrate >/dev/null
+}
+
+# pgbench <script> <database>: prints transactions per second.
+run_pgbench() {
+  local out
+  out=$("$PGBIN/pgbench" -n -M extended -c "$SENDERS" -j 2 -T "$PGBENCH_DURATION" -f "$1" \
+    -h 127.0.0.1 -p "$PGPORT" -U postgres "$2" 2>&1) || { echo "$out" >&2; echo "-"; return; }
+  sed -nE 's/^tps = ([0-9.]+).*/\1/p' <<<"$out" | cut -d. -f1
+}
+
+# start_server <log> [env...]: starts the server with the given environment; sets SERVER_PID,
+# SERVER_URL and READY_MS (from launch until GET /readyz answers 200).
+start_server() {
+  local log=$1; shift
+  local port started
+  port=$(free_port)
+  SERVER_URL="http://127.0.0.1:$port"
+  started=$(date +%s%N)
+  env "$@" dotnet "$CREDITS_DLL" serve --urls "$SERVER_URL" >"$log" 2>&1 &
+  SERVER_PID=$!
+  until curl -sf -o /dev/null "$SERVER_URL/readyz"; do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null || [ $(( ($(date +%s%N) - started) / 1000000000 )) -gt 60 ]; then
+      echo "the server did not become ready; its log:" >&2; tail -n 30 "$log" >&2; exit 1
+    fi
+    sleep 0.005
+  done
+  READY_MS=$(( ($(date +%s%N) - started) / 1000000 ))
+}
+
+# run_load <label> [--spend]: runs the load generator; prints its RESULT line's fields.
+run_load() {
+  local label=$1; shift
+  local out rc=0
+  out=$(dotnet "$BENCH_DLL" --url "$SERVER_URL" --senders "$SENDERS" --events "$EVENTS" --warmup "$WARMUP" \
+    --users "$USERS" --duration "$DURATION" --server-pid "$SERVER_PID" --label "$label" "$@" 2>&1) || rc=$?
+  sed 's/^/   /' <<<"$out" >&2
+  if [ "$rc" = 3 ] && [ "${1:-}" = --spend ]; then
+    # Exit 3 = no 2xx at all: until issue 4 is merged the spend route answers 404.
+    echo "   ^^^ no spend succeeded (route missing?): left out of the table" >&2
+    return
+  elif [ "$rc" != 0 ]; then
+    echo "   ^^^ load generator exited $rc for $label" >&2
+    FAILED=1
+  fi
+  grep '^RESULT ' <<<"$out" | tail -n 1
+}
+
+# The server's peak resident set over everything it has served so far (VmHWM), in MiB.
+peak_rss() { awk '/^VmHWM:/ {printf "%d", $2 / 1024}' "/proc/$SERVER_PID/status"; }
+
+field() { local v; v=$(sed -nE "s/.* $1=([^ ]+).*/\1/p" <<<"$2"); echo "${v:--}"; }
+
+ROWS=()
+for run in $(seq 1 "$RUNS"); do
+  echo "== run $run of $RUNS"
+  new_database "pgbench_$run"
+  echo "   pgbench hot path (bench/hotpath.sql), $SENDERS clients, ${PGBENCH_DURATION} s"
+  HOT=$(run_pgbench bench/hotpath.sql "pgbench_$run")
+  echo "   -> $HOT tps"
+  echo "   pgbench one statement (bench/single-statement.sql), $SENDERS clients, ${PGBENCH_DURATION} s"
+  ONE=$(run_pgbench bench/single-statement.sql "pgbench_$run")
+  echo "   -> $ONE tps"
+
+  echo "   Credits on PostgreSQL"
+  new_database "credits_$run"
+  start_server "$WORK/server-pg-$run.log" DATABASE_URL="$(pg_url "credits_$run")"
+  PG_READY=$READY_MS
+  PG=$(run_load "postgres")
+  PG_SPEND=""
+  [ "$SPEND" = 1 ] && PG_SPEND=$(run_load "postgres-spend" --spend)
+  PG_RSS=$(peak_rss)
+  stop_server
+
+  echo "   Credits on SQLite"
+  SQLITE_DIR="$WORK/sqlite-$run"
+  mkdir -p "$SQLITE_DIR"
+  CREDITS_DATA_DIR="$SQLITE_DIR" dotnet "$CREDITS_DLL" migrate >/dev/null
+  start_server "$WORK/server-sqlite-$run.log" CREDITS_DATA_DIR="$SQLITE_DIR"
+  SQ_READY=$READY_MS
+  SQ=$(run_load "sqlite")
+  SQ_SPEND=""
+  [ "$SPEND" = 1 ] && SQ_SPEND=$(run_load "sqlite-spend" --spend)
+  SQ_RSS=$(peak_rss)
+  stop_server
+
+  ROWS+=("$run $HOT $ONE $(field per_s "$PG") $(field p99_ms "$PG") $(field per_s "$SQ") $(field p99_ms "$SQ") $PG_RSS $SQ_RSS $PG_READY $SQ_READY $(field per_s "$PG_SPEND") $(field per_s "$SQ_SPEND")")
+done
+
+# Column-wise medians over the runs (the machine is shared: single runs are noisy).
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+column() { for row in "${ROWS[@]}"; do awk -v c="$1" '{print $c}' <<<"$row"; done | grep -Ev '^(-|)$' | median; }
+
+print_row() {
+  # run hot one pg pg99 sq sq99 pgrss sqrss pgready sqready pgspend sqspend
+  awk -v spend="$SPEND" '{
+    ratio = ($3 > 0 && $4 ~ /^[0-9.]+$/) ? sprintf("%.2fx", $4 / $3) : "-";
+    printf "%-7s %9s %9s %10s %7s %7s %10s %7s %12s %12s", $1, $2, $3, $4, $5, ratio, $6, $7, $8 "/" $9, $10 "/" $11;
+    if (spend == 1) printf " %11s %11s", $12, $13;
+    printf "\n";
+  }' <<<"$1"
+}
+
+echo
+echo "== results: $SENDERS senders/clients, pgbench ${PGBENCH_DURATION} s, load up to $EVENTS events or ${DURATION} s after $WARMUP warm-up, $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC')"
+header=$(printf "%-7s %9s %9s %10s %7s %7s %10s %7s %12s %12s" run "pgb-hot" "pgb-1" "PG ev/s" "PG p99" "PG/1" "SQL ev/s" "SQL p99" "RSS MiB" "ready ms")
+[ "$SPEND" = 1 ] && header="$header $(printf "%11s %11s" "PG spend/s" "SQL spend/s")"
+echo "$header"
+printf "%-7s %9s %9s %10s %7s %7s %10s %7s %12s %12s\n" "" "(tps)" "(tps)" "" "(ms)" "" "" "(ms)" "(PG/SQLite)" "(PG/SQLite)"
+for row in "${ROWS[@]}"; do print_row "$row"; done
+if [ "$RUNS" -gt 1 ]; then
+  print_row "median $(for c in $(seq 2 13); do column "$c"; done | tr '\n' ' ')"
+fi
+echo "pgb-hot: bench/hotpath.sql (the server's SQL for one granted event, one transaction); pgb-1: bench/single-statement.sql;"
+echo "PG/1: Credits on PostgreSQL over pgbench one statement; ready: launch until GET /readyz = 200; RSS: VmHWM."
+if [ "$FAILED" != 0 ]; then
+  echo "FAILED: a load run did not verify or had no successful request (see above)." >&2
+  exit 1
+fi
