@@ -71,6 +71,30 @@ public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
         return new PostingResult(true, balance);
     }
 
+    /// <summary>
+    /// Credits an account for a source the caller has just claimed through a gate of its own
+    /// (a Checkout Session moving to granted), creating the account if needed: one upsert that
+    /// moves the balance, then the ledger row, which fails the transaction if the source was
+    /// somehow posted already. Two statements where <see cref="PostAsync"/> after an ensure takes three.
+    /// </summary>
+    public async Task<long> CreditClaimedSourceAsync(LedgerTransaction tx, Posting posting, string? email, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        var balance = await tx.QuerySingleOrDefaultAsync<long>(
+            """
+            INSERT INTO accounts (id, email, balance, created_at, updated_at)
+            VALUES (@AccountId, @email, @Amount, @now, @now)
+            ON CONFLICT (id) DO UPDATE SET
+                balance = accounts.balance + excluded.balance,
+                email = COALESCE(accounts.email, excluded.email),
+                updated_at = excluded.updated_at
+            RETURNING balance
+            """,
+            new { posting.AccountId, posting.Amount, email, now }, cancellationToken);
+        await Spending.InsertEntryAsync(tx, posting, now, cancellationToken);
+        return balance;
+    }
+
     public Task<long> BalanceAsync(LedgerTransaction tx, string accountId, CancellationToken cancellationToken) =>
         tx.QuerySingleOrDefaultAsync<long>("SELECT balance FROM accounts WHERE id = @accountId", new { accountId }, cancellationToken);
 

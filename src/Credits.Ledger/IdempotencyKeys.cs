@@ -46,6 +46,12 @@ public static class IdempotencyKeys
             : new MovementResult(MovementStatus.KeyReused);
     }
 
+    /// <summary>Undoes this transaction's claim of a key whose request was refused.</summary>
+    internal static Task ReleaseAsync(LedgerTransaction tx, string accountId, string key, CancellationToken cancellationToken) =>
+        tx.ExecuteAsync(
+            "DELETE FROM idempotency_keys WHERE account_id = @accountId AND key = @key AND response IS NULL",
+            new { accountId, key }, cancellationToken);
+
     internal static Task CompleteAsync(LedgerTransaction tx, string key, Movement movement, CancellationToken cancellationToken) =>
         tx.ExecuteAsync(
             "UPDATE idempotency_keys SET status_code = 200, response = @response WHERE account_id = @AccountId AND key = @key",

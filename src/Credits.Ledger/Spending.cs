@@ -5,9 +5,10 @@ namespace Credits.Ledger;
 /// <summary>
 /// Spends and manual grants, each guarded by an Idempotency-Key. The key claim, the balance
 /// change and the ledger row commit together or not at all; a spend only happens through one
-/// conditional UPDATE (balance - held >= credits), never a read followed by a write.
+/// conditional UPDATE (balance - held >= credits), never a read followed by a write. Spends and
+/// grants share transactions through <see cref="GroupCommit"/> and are answered after the commit.
 /// </summary>
-public sealed class Spending(CreditLedger ledger)
+public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
 {
     public const string SpendKind = "spend";
     public const string GrantKind = "grant";
@@ -29,15 +30,20 @@ public sealed class Spending(CreditLedger ledger)
     /// <summary>The ledger source of a keyed movement: unique per account and key, like the key itself.</summary>
     public static string SourceId(string accountId, string key) => $"{accountId}:{key}";
 
-    private async Task<MovementResult> MoveAsync(
+    private Task<MovementResult> MoveAsync(
         string kind, string accountId, string key, long credits, string? reason, string moveSql, CancellationToken cancellationToken)
     {
         if (credits <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(credits), credits, "Credits must be positive.");
         }
+        return groupCommit.RunAsync(accountId, (tx, token) => MoveInAsync(tx, kind, accountId, key, credits, reason, moveSql, token), cancellationToken);
+    }
+
+    private async Task<MovementResult> MoveInAsync(
+        LedgerTransaction tx, string kind, string accountId, string key, long credits, string? reason, string moveSql, CancellationToken cancellationToken)
+    {
         var now = ledger.Now();
-        await using var tx = await ledger.Database.BeginAsync(cancellationToken);
         if (await IdempotencyKeys.ClaimAsync(tx, accountId, key, kind, IdempotencyKeys.Hash(kind, credits, reason), now, cancellationToken) is { } earlier)
         {
             return earlier;
@@ -46,14 +52,14 @@ public sealed class Spending(CreditLedger ledger)
         var funds = await tx.QuerySingleOrDefaultAsync<Funds>(moveSql, new { accountId, credits, now }, cancellationToken);
         if (funds is null)
         {
-            // Nothing moved; disposing rolls back the key claim too, so the same key may be retried.
+            // Nothing moved: give the key back (the transaction is shared), so the same key may be retried.
+            await IdempotencyKeys.ReleaseAsync(tx, accountId, key, cancellationToken);
             return await RefusalAsync(tx, accountId, cancellationToken);
         }
         var amount = kind == SpendKind ? -credits : credits;
         var entryId = await InsertEntryAsync(tx, new Posting(accountId, amount, kind, kind, SourceId(accountId, key), reason), now, cancellationToken);
         var movement = new Movement(entryId, accountId, kind, credits, reason, funds.Balance, funds.Held, now);
         await IdempotencyKeys.CompleteAsync(tx, key, movement, cancellationToken);
-        await tx.CommitAsync(cancellationToken);
         return new MovementResult(MovementStatus.Done, movement);
     }
 

@@ -72,21 +72,18 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
 
         var userId = resolution.UserId!;
         var credits = resolution.Credits!.Value;
-        if (resolution.CreateAccount)
-        {
-            await ledger.EnsureAccountAsync(tx, userId, AccountIds.NormalizeEmail(session.Email), cancellationToken);
-        }
         // Lock order everywhere: payment intent, then session, then account.
-        if (session.PaymentIntent is { } paymentIntent)
-        {
-            await PaymentReversals.LockPaymentIntentAsync(tx, paymentIntent, now, cancellationToken);
-        }
+        var pendingReversals = session.PaymentIntent is { } paymentIntent
+            ? await PaymentReversals.LockPaymentIntentAsync(tx, paymentIntent, now, cancellationToken)
+            : 0;
         if (!await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Granted, userId, credits, null, eventId, now, Open, cancellationToken))
         {
             return await ExistingAsync(tx, session.Id, cancellationToken);
         }
+        // Accounts named by our own ids are created here; the others were found, so they exist.
+        var email = resolution.CreateAccount ? AccountIds.NormalizeEmail(session.Email) : null;
         return await PostGrantAsync(tx, new GrantedPurchase { SessionId = session.Id, AccountId = userId, Credits = credits, PaymentIntent = session.PaymentIntent ?? "" },
-            session.Customer, $"Stripe Checkout {session.AmountTotal} {session.Currency}", cancellationToken);
+            session.Customer, email, pendingReversals, $"Stripe Checkout {session.AmountTotal} {session.Currency}", cancellationToken);
     }
 
     /// <summary>
@@ -98,35 +95,34 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         LedgerTransaction tx, CheckoutPayment payment, string userId, long credits, string source, CancellationToken cancellationToken)
     {
         var now = ledger.Now();
-        await ledger.EnsureAccountAsync(tx, userId, null, cancellationToken);
-        if (payment.PaymentIntent is { } paymentIntent)
-        {
-            await PaymentReversals.LockPaymentIntentAsync(tx, paymentIntent, now, cancellationToken);
-        }
+        var pendingReversals = payment.PaymentIntent is { } paymentIntent
+            ? await PaymentReversals.LockPaymentIntentAsync(tx, paymentIntent, now, cancellationToken)
+            : 0;
         if (!await CheckoutPayments.AssignAsync(tx, payment.SessionId, userId, credits, source, now, cancellationToken))
         {
             return await ExistingAsync(tx, payment.SessionId, cancellationToken);
         }
         return await PostGrantAsync(tx, new GrantedPurchase { SessionId = payment.SessionId, AccountId = userId, Credits = credits, PaymentIntent = payment.PaymentIntent ?? "" },
-            payment.CustomerId, $"Stripe Checkout {payment.AmountTotal} {payment.Currency}, assigned ({source})", cancellationToken);
+            payment.CustomerId, null, pendingReversals, $"Stripe Checkout {payment.AmountTotal} {payment.Currency}, assigned ({source})", cancellationToken);
     }
 
     /// <summary>The ledger side of every grant: the purchase row, the customer link, and any reversal that arrived first.</summary>
     private async Task<EventOutcome> PostGrantAsync(
-        LedgerTransaction tx, GrantedPurchase purchase, string? customer, string reason, CancellationToken cancellationToken)
+        LedgerTransaction tx, GrantedPurchase purchase, string? customer, string? email, long pendingReversals, string reason,
+        CancellationToken cancellationToken)
     {
-        var posted = await ledger.PostAsync(tx,
-            new Posting(purchase.AccountId, purchase.Credits, "purchase", SourceKind, purchase.SessionId, reason), cancellationToken);
+        // The session row just moved to granted in this transaction: that is the gate, so this source is new.
+        var balance = await ledger.CreditClaimedSourceAsync(tx,
+            new Posting(purchase.AccountId, purchase.Credits, "purchase", SourceKind, purchase.SessionId, reason), email, cancellationToken);
         if (customer is { Length: > 0 })
         {
             await CheckoutPayments.LinkCustomerAsync(tx, customer, purchase.AccountId, ledger.Now(), cancellationToken);
         }
-        var reversed = purchase.PaymentIntent.Length > 0 ? await reversals.ApplyPendingAsync(tx, purchase, cancellationToken) : 0;
-        var added = (posted.Posted ? purchase.Credits : 0) + reversed;
-        return new EventOutcome(EventStatus.Granted, added, purchase.AccountId,
+        var reversed = pendingReversals > 0 ? await reversals.ApplyPendingAsync(tx, purchase, cancellationToken) : 0;
+        return new EventOutcome(EventStatus.Granted, purchase.Credits + reversed, purchase.AccountId,
             reversed == 0 ? null : $"{purchase.Credits} credits granted and {-reversed} taken back by refunds or disputes that arrived first")
         {
-            Balance = reversed == 0 ? posted.Balance : await ledger.BalanceAsync(tx, purchase.AccountId, cancellationToken),
+            Balance = reversed == 0 ? balance : await ledger.BalanceAsync(tx, purchase.AccountId, cancellationToken),
             ObjectId = purchase.SessionId,
         };
     }

@@ -19,6 +19,12 @@ public sealed class PaymentReversals(CreditLedger ledger)
         if (purchase is null)
         {
             var stored = await InsertAsync(tx, facts, "pending", null, 0, eventId, now, cancellationToken);
+            if (stored)
+            {
+                await tx.ExecuteAsync(
+                    "UPDATE payment_intent_locks SET pending_reversals = pending_reversals + 1 WHERE payment_intent = @PaymentIntent",
+                    facts, cancellationToken);
+            }
             return stored
                 ? new EventOutcome(EventStatus.Pending, 0, null,
                     $"{Describe(facts)} for a payment not granted yet; kept and applied when payment {facts.PaymentIntent} is granted")
@@ -65,14 +71,17 @@ public sealed class PaymentReversals(CreditLedger ledger)
             await PostAsync(tx, facts, purchase, credits, cancellationToken);
             moved += credits;
         }
+        await tx.ExecuteAsync("UPDATE payment_intent_locks SET pending_reversals = 0 WHERE payment_intent = @PaymentIntent", purchase, cancellationToken);
         return moved;
     }
 
-    public static Task LockPaymentIntentAsync(LedgerTransaction tx, string paymentIntent, long now, CancellationToken cancellationToken) =>
-        tx.ExecuteAsync(
+    /// <summary>Takes the payment intent's lock row; returns how many reversals wait for its purchase.</summary>
+    public static Task<long> LockPaymentIntentAsync(LedgerTransaction tx, string paymentIntent, long now, CancellationToken cancellationToken) =>
+        tx.QuerySingleOrDefaultAsync<long>(
             """
             INSERT INTO payment_intent_locks (payment_intent, touched_at) VALUES (@paymentIntent, @now)
             ON CONFLICT (payment_intent) DO UPDATE SET touched_at = excluded.touched_at
+            RETURNING pending_reversals
             """,
             new { paymentIntent, now }, cancellationToken);
 

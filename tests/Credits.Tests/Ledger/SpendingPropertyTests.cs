@@ -65,7 +65,8 @@ public abstract class SpendingPropertyTests<TFixture>(TFixture db) : IClassFixtu
         await OpGen.Array[4, 40].SampleAsync(async ops =>
         {
             var ledger = new CreditLedger(database, TimeProvider.System);
-            var spending = new Spending(ledger);
+            await using var groupCommit = new GroupCommit(database, lanes: 2, maxBatch: 16);
+            var spending = new Spending(ledger, groupCommit);
             var holds = new Holds(ledger);
             var accountId = await NewAccountAsync(ledger);
             var placed = new ConcurrentQueue<string>();
@@ -148,7 +149,8 @@ public abstract class SpendingPropertyTests<TFixture>(TFixture db) : IClassFixtu
 
     private static async Task ApplyAsync(Op op, SpendingModel model, CreditLedger ledger, FakeTimeProvider time)
     {
-        var spending = new Spending(ledger);
+        await using var groupCommit = new GroupCommit(ledger.Database, lanes: 1, maxBatch: 16);
+        var spending = new Spending(ledger, groupCommit);
         var holds = new Holds(ledger);
         var now = ledger.Now();
         var available = model.Available(now);
