@@ -52,6 +52,13 @@ else
   echo "== PostgreSQL binaries not found at $PGBIN: PostgreSQL tests will be reported as skipped"
 fi
 
+# The dashboard's browser test drives Debian's chromium; install it quietly if missing (it skips, saying so, without).
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "== installing chromium for the dashboard browser test"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >"$RESULTS/chromium.txt" 2>&1 \
+    || echo "   chromium could not be installed (see $RESULTS/chromium.txt): the dashboard browser test will be skipped"
+fi
+
 echo "== tests (SQLite and PostgreSQL)"
 unset DATABASE_URL STRIPE_WEBHOOK_SECRET CREDITS_API_KEY CREDITS_LIVEMODE
 dotnet tests/Credits.Tests/bin/Release/net10.0/Credits.Tests.dll -noColor "$@" \

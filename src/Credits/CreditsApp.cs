@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using Credits.Api;
 using Credits.Configuration;
+using Credits.Dashboard;
 using Credits.Ledger;
 using Credits.Ledger.Storage;
 using Credits.Stripe;
@@ -112,6 +113,7 @@ public static class CreditsApp
         app.MapMetrics();
         app.MapOpenApi();
         app.MapStripeWebhook();
+        app.MapDashboard();
         var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>();
         api.MapUsersApi();
         api.MapPacksApi();

@@ -8,8 +8,10 @@ namespace Credits.Api;
 public static class StatsQueries
 {
     public const int WindowMinutes = 60;
+    public const int WindowHours = 24;
     public const int LatestEvents = 20;
     private const long MinuteMs = 60_000;
+    private const long HourMs = 3_600_000;
 
     // Ledger kinds written by refunds and disputes; every other debit is spending.
     private const string IsReversal = "(kind LIKE '%refund%' OR kind LIKE '%dispute%' OR kind LIKE '%revers%')";
@@ -29,7 +31,9 @@ public static class StatsQueries
     {
         var currentMinute = now.ToUnixTimeMilliseconds() / MinuteMs;
         var since = (currentMinute - WindowMinutes + 1) * MinuteMs;
-        var (buckets, totals, credits, latest) = await database.ReadAsync(async c =>
+        var currentHour = now.ToUnixTimeMilliseconds() / HourMs;
+        var sinceHour = (currentHour - WindowHours + 1) * HourMs;
+        var (buckets, hourly, totals, credits, latest) = await database.ReadAsync(async c =>
         {
             var buckets = await c.QueryAsync<(long Bucket, string Status, long Count)>(new CommandDefinition(
                 """
@@ -37,6 +41,12 @@ public static class StatsQueries
                 FROM webhook_events WHERE received_at >= @since
                 GROUP BY received_at / 60000, status
                 """, new { since }, cancellationToken: cancellationToken));
+            var hourly = await c.QueryAsync<(long Bucket, string Status, long Count)>(new CommandDefinition(
+                """
+                SELECT received_at / 3600000 AS bucket, status, COUNT(*) AS count
+                FROM webhook_events WHERE received_at >= @sinceHour
+                GROUP BY received_at / 3600000, status
+                """, new { sinceHour }, cancellationToken: cancellationToken));
             var totals = await c.QueryAsync<(string Status, long Count)>(new CommandDefinition(
                 "SELECT status, COUNT(*) AS count FROM webhook_events GROUP BY status", cancellationToken: cancellationToken));
             var credits = await c.QuerySingleAsync<StatsResponse.CreditTotals>(new CommandDefinition(
@@ -52,16 +62,12 @@ public static class StatsQueries
                 SELECT id, type, status, user_id, credits_added, object_id, detail, error, received_at
                 FROM webhook_events ORDER BY received_at DESC, id DESC LIMIT {LatestEvents}
                 """, cancellationToken: cancellationToken));
-            return (buckets.ToList(), totals.ToList(), credits, latest.ToList());
+            return (buckets.ToList(), hourly.ToList(), totals.ToList(), credits, latest.ToList());
         }, cancellationToken);
         var backlog = await BacklogAsync(database, cancellationToken);
 
-        var minutes = Enumerable.Range(0, WindowMinutes)
-            .Select(i => currentMinute - WindowMinutes + 1 + i)
-            .Select(m => new StatsResponse.Minute(
-                DateTimeOffset.FromUnixTimeMilliseconds(m * MinuteMs),
-                buckets.Where(b => b.Bucket == m).ToDictionary(b => b.Status, b => b.Count)))
-            .ToList();
+        var minutes = Series(buckets, currentMinute, WindowMinutes, MinuteMs);
+        var hours = Series(hourly, currentHour, WindowHours, HourMs);
         return new StatsResponse(
             now,
             WindowMinutes,
@@ -74,8 +80,19 @@ public static class StatsQueries
             Time(backlog.OldestFailedAt),
             latency,
             [.. latest.Select(e => new StatsResponse.RecentEvent(
-                e.Id, e.Type, e.Status, e.UserId, e.CreditsAdded, e.ObjectId, e.Detail, e.Error, DateTimeOffset.FromUnixTimeMilliseconds(e.ReceivedAt)))]);
+                e.Id, e.Type, e.Status, e.UserId, e.CreditsAdded, e.ObjectId, e.Detail, e.Error, DateTimeOffset.FromUnixTimeMilliseconds(e.ReceivedAt)))])
+        {
+            EventsPerHour = hours,
+        };
     }
+
+    /// <summary>One entry per bucket, oldest first and ending with <paramref name="current"/>; empty buckets included.</summary>
+    private static List<StatsResponse.Minute> Series(List<(long Bucket, string Status, long Count)> rows, long current, int count, long bucketMs) =>
+        [.. Enumerable.Range(0, count)
+            .Select(i => current - count + 1 + i)
+            .Select(b => new StatsResponse.Minute(
+                DateTimeOffset.FromUnixTimeMilliseconds(b * bucketMs),
+                rows.Where(r => r.Bucket == b).ToDictionary(r => r.Status, r => r.Count)))];
 
     private static DateTimeOffset? Time(long? unixMs) => unixMs is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 

@@ -14,7 +14,10 @@ public sealed record StatsResponse(
     StatsResponse.LatencySummary Latency,
     IReadOnlyList<StatsResponse.RecentEvent> LatestEvents)
 {
-    /// <summary>Webhook events received in one minute, by status.</summary>
+    /// <summary>Webhook events received in each of the last 24 hours (the current one last), by status; same shape as a minute.</summary>
+    public IReadOnlyList<Minute> EventsPerHour { get; init; } = [];
+
+    /// <summary>Webhook events received in one minute (or one hour, in <see cref="EventsPerHour"/>), by status.</summary>
     public sealed record Minute(DateTimeOffset Start, IReadOnlyDictionary<string, long> Counts);
 
     /// <summary>All-time credits moved: granted (every credit in), reversed (refunds, disputes), spent (every other debit).</summary>

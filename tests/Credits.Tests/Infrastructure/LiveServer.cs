@@ -48,6 +48,22 @@ public sealed class LiveServer : IAsyncDisposable
         return new LiveServer(app, webhookSecret);
     }
 
+    /// <summary>Posts a body signed now with this server's secret, the way Stripe signs each delivery attempt.</summary>
+    public async Task<System.Text.Json.JsonElement> DeliverAsync(string json)
+    {
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var signature = global::Stripe.EventUtility.ComputeSignature(WebhookSecret, timestamp, json);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/stripe")
+        {
+            Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("Stripe-Signature", $"t={timestamp},v1={signature}");
+        using var response = await Client.SendAsync(request, TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {body}");
+        return System.Text.Json.JsonDocument.Parse(body).RootElement.Clone();
+    }
+
     public async Task<long?> BalanceAsync(string userId) =>
         (await Services.GetRequiredService<CreditLedger>().GetAccountAsync(userId, TestContext.Current.CancellationToken))?.Balance;
 
