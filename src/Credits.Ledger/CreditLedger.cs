@@ -16,17 +16,6 @@ public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
 
     public long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>Creates the account if it does not exist; an email only fills a missing one.</summary>
-    public Task EnsureAccountAsync(LedgerTransaction tx, string accountId, string? email, CancellationToken cancellationToken) =>
-        tx.ExecuteAsync(
-            """
-            INSERT INTO accounts (id, email, balance, created_at, updated_at)
-            VALUES (@accountId, @email, 0, @now, @now)
-            ON CONFLICT (id) DO UPDATE SET email = excluded.email, updated_at = excluded.updated_at
-            WHERE accounts.email IS NULL AND excluded.email IS NOT NULL
-            """,
-            new { accountId, email, now = Now() }, cancellationToken);
-
     /// <summary>Creates the account or sets its email. True when it was created.</summary>
     public async Task<bool> UpsertAccountAsync(LedgerTransaction tx, string accountId, string? email, CancellationToken cancellationToken)
     {

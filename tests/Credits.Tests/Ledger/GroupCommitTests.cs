@@ -25,7 +25,7 @@ public abstract class GroupCommitTests<TFixture>(TFixture db) : IClassFixture<TF
     private static Func<LedgerTransaction, CancellationToken, Task<long>> Grant(CreditLedger ledger, string account, long credits) =>
         async (tx, token) =>
         {
-            await ledger.EnsureAccountAsync(tx, account, null, token);
+            await ledger.UpsertAccountAsync(tx, account, null, token);
             return (await ledger.PostAsync(tx, new Posting(account, credits, "grant", "test", Guid.NewGuid().ToString("N")), token)).Balance;
         };
 

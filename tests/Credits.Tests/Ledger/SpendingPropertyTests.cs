@@ -134,7 +134,7 @@ public abstract class SpendingPropertyTests<TFixture>(TFixture db) : IClassFixtu
     {
         var accountId = StripeEvents.NewId("u");
         await using var tx = await ledger.Database.BeginAsync(Cancel);
-        await ledger.EnsureAccountAsync(tx, accountId, null, Cancel);
+        await ledger.UpsertAccountAsync(tx, accountId, null, Cancel);
         await tx.CommitAsync(Cancel);
         return accountId;
     }
