@@ -42,15 +42,7 @@ public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
     public async Task<PostingResult> PostAsync(LedgerTransaction tx, Posting posting, CancellationToken cancellationToken)
     {
         var now = Now();
-        var inserted = await tx.ExecuteAsync(
-            """
-            INSERT INTO ledger_entries (account_id, amount, kind, source_kind, source_id, reason, created_at)
-            VALUES (@AccountId, @Amount, @Kind, @SourceKind, @SourceId, @Reason, @now)
-            ON CONFLICT (source_kind, source_id) DO NOTHING
-            """,
-            new { posting.AccountId, posting.Amount, posting.Kind, posting.SourceKind, posting.SourceId, posting.Reason, now },
-            cancellationToken);
-        if (inserted == 0)
+        if (await TryInsertEntryAsync(tx, posting, now, cancellationToken) is null)
         {
             return new PostingResult(false, await BalanceAsync(tx, posting.AccountId, cancellationToken));
         }
@@ -80,9 +72,30 @@ public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
             RETURNING balance
             """,
             new { posting.AccountId, posting.Amount, email, now }, cancellationToken);
-        await Spending.InsertEntryAsync(tx, posting, now, cancellationToken);
+        await InsertEntryAsync(tx, posting, now, cancellationToken);
         return balance;
     }
+
+    /// <summary>
+    /// The ledger row of a movement whose balance change was just made behind a gate of its own
+    /// (a conditional UPDATE, a claimed key or session). Its source is unique; a clash means the
+    /// gate failed, so it throws and the whole transaction aborts.
+    /// </summary>
+    internal static async Task<long> InsertEntryAsync(LedgerTransaction tx, Posting posting, long now, CancellationToken cancellationToken) =>
+        await TryInsertEntryAsync(tx, posting, now, cancellationToken)
+        ?? throw new InvalidOperationException($"Ledger source {posting.SourceKind}/{posting.SourceId} was already posted.");
+
+    /// <summary>The one statement that writes a ledger row; null when its source was already posted.</summary>
+    private static Task<long?> TryInsertEntryAsync(LedgerTransaction tx, Posting posting, long now, CancellationToken cancellationToken) =>
+        tx.QuerySingleOrDefaultAsync<long?>(
+            """
+            INSERT INTO ledger_entries (account_id, amount, kind, source_kind, source_id, reason, created_at)
+            VALUES (@AccountId, @Amount, @Kind, @SourceKind, @SourceId, @Reason, @now)
+            ON CONFLICT (source_kind, source_id) DO NOTHING
+            RETURNING id
+            """,
+            new { posting.AccountId, posting.Amount, posting.Kind, posting.SourceKind, posting.SourceId, posting.Reason, now },
+            cancellationToken);
 
     public Task<long> BalanceAsync(LedgerTransaction tx, string accountId, CancellationToken cancellationToken) =>
         tx.QuerySingleOrDefaultAsync<long>("SELECT balance FROM accounts WHERE id = @accountId", new { accountId }, cancellationToken);

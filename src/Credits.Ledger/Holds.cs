@@ -90,7 +90,7 @@ public sealed class Holds(CreditLedger ledger)
         {
             return new HoldResult(HoldOutcome.Insufficient, hold.AsOf(now), await Spending.FundsAsync(tx, hold.AccountId, cancellationToken));
         }
-        await Spending.InsertEntryAsync(tx,
+        await CreditLedger.InsertEntryAsync(tx,
             new Posting(hold.AccountId, -amount, Spending.SpendKind, CaptureSourceKind, hold.Id, $"captured {amount} of {hold.Credits} held"),
             now, cancellationToken);
         await tx.CommitAsync(cancellationToken);

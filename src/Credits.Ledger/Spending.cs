@@ -57,7 +57,7 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
             return await RefusalAsync(tx, accountId, cancellationToken);
         }
         var amount = kind == SpendKind ? -credits : credits;
-        var entryId = await InsertEntryAsync(tx, new Posting(accountId, amount, kind, kind, SourceId(accountId, key), reason), now, cancellationToken);
+        var entryId = await CreditLedger.InsertEntryAsync(tx, new Posting(accountId, amount, kind, kind, SourceId(accountId, key), reason), now, cancellationToken);
         var movement = new Movement(entryId, accountId, kind, credits, reason, funds.Balance, funds.Held, now);
         await IdempotencyKeys.CompleteAsync(tx, key, movement, cancellationToken);
         return new MovementResult(MovementStatus.Done, movement);
@@ -71,20 +71,4 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
 
     internal static Task<Funds?> FundsAsync(LedgerTransaction tx, string accountId, CancellationToken cancellationToken) =>
         tx.QuerySingleOrDefaultAsync<Funds>("SELECT balance, held FROM accounts WHERE id = @accountId", new { accountId }, cancellationToken);
-
-    /// <summary>
-    /// The ledger row of a movement whose balance change was just made by a conditional UPDATE.
-    /// Its source is unique; a clash means the guard above it failed, so the whole transaction aborts.
-    /// </summary>
-    internal static async Task<long> InsertEntryAsync(LedgerTransaction tx, Posting posting, long now, CancellationToken cancellationToken) =>
-        await tx.QuerySingleOrDefaultAsync<long?>(
-            """
-            INSERT INTO ledger_entries (account_id, amount, kind, source_kind, source_id, reason, created_at)
-            VALUES (@AccountId, @Amount, @Kind, @SourceKind, @SourceId, @Reason, @now)
-            ON CONFLICT (source_kind, source_id) DO NOTHING
-            RETURNING id
-            """,
-            new { posting.AccountId, posting.Amount, posting.Kind, posting.SourceKind, posting.SourceId, posting.Reason, now },
-            cancellationToken)
-        ?? throw new InvalidOperationException($"Ledger source {posting.SourceKind}/{posting.SourceId} was already posted.");
 }
