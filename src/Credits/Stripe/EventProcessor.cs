@@ -26,8 +26,7 @@ public sealed partial class EventProcessor(
             ?? await DuplicateAsync(evt.Id, cancellationToken);
 
         metrics.EventProcessed(evt.Type, outcome.Status, TimeProvider.System.GetElapsedTime(started).TotalSeconds);
-        metrics.CreditsMoved(outcome.CreditsAdded >= 0 ? "granted" : "reversed", outcome.Status == EventStatus.Duplicate ? 0 : outcome.CreditsAdded);
-        LogOutcome(evt, outcome);
+        Report(evt, outcome);
         return outcome;
     }
 
@@ -114,8 +113,7 @@ public sealed partial class EventProcessor(
             await WebhookEvents.RecordReplayAsync(tx, evt.Id, outcome, ledger.Now(), cancellationToken);
             await tx.CommitAsync(cancellationToken);
         }
-        metrics.CreditsMoved(outcome.CreditsAdded >= 0 ? "granted" : "reversed", outcome.Status == EventStatus.Duplicate ? 0 : outcome.CreditsAdded);
-        LogOutcome(evt, outcome);
+        Report(evt, outcome);
         return outcome;
     }
 
@@ -132,8 +130,10 @@ public sealed partial class EventProcessor(
         };
     }
 
-    private void LogOutcome(StripeEvent evt, EventOutcome outcome)
+    /// <summary>Credit metrics and the one log line per event; a duplicate moved nothing.</summary>
+    private void Report(StripeEvent evt, EventOutcome outcome)
     {
+        metrics.CreditsMoved(outcome.CreditsAdded >= 0 ? "granted" : "reversed", outcome.Status == EventStatus.Duplicate ? 0 : outcome.CreditsAdded);
         if (outcome.Status == EventStatus.Granted)
         {
             Log.Granted(logger, outcome.CreditsAdded, outcome.UserId, evt.Id, evt.Type, outcome.ObjectId);
