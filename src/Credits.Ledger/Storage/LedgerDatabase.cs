@@ -91,6 +91,42 @@ public sealed class LedgerDatabase : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A write transaction for group commit. PostgreSQL: statements of concurrent work items are
+    /// pipelined (<see cref="StatementPipeline"/>). SQLite: it runs on the lane's kept connection,
+    /// whose compiled statements are reused (<see cref="PreparedStatements"/>).
+    /// </summary>
+    internal async Task<(LedgerTransaction Transaction, StatementPipeline? Pipeline)> BeginBatchAsync(
+        PreparedStatements? kept, CancellationToken cancellationToken)
+    {
+        if (kept is null)
+        {
+            var tx = await BeginAsync(cancellationToken);
+            if (tx.Connection is not NpgsqlConnection connection)
+            {
+                return (tx, null);
+            }
+            var pipeline = new StatementPipeline(connection, (NpgsqlTransaction)tx.Transaction, cancellationToken);
+            tx.Statements = pipeline;
+            return (tx, pipeline);
+        }
+        await _sqliteWriteGate.WaitAsync(cancellationToken);
+        try
+        {
+            var transaction = kept.Connection.BeginTransaction(deferred: false);
+            return (new LedgerTransaction(kept.Connection, transaction, _sqliteWriteGate, ownsConnection: false) { Statements = kept.For(transaction) }, null);
+        }
+        catch
+        {
+            _sqliteWriteGate.Release();
+            throw;
+        }
+    }
+
+    /// <summary>A SQLite connection kept open by a group-commit lane, with its statement cache; null on PostgreSQL.</summary>
+    internal async Task<PreparedStatements?> KeepConnectionAsync(CancellationToken cancellationToken) =>
+        Provider == DatabaseProvider.Sqlite ? new PreparedStatements((SqliteConnection)await OpenAsync(cancellationToken)) : null;
+
     public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);

@@ -1,25 +1,44 @@
 using System.Data.Common;
-using Dapper;
 
 namespace Credits.Ledger.Storage;
 
 /// <summary>One write transaction; every statement of a business effect runs inside one of these.</summary>
-public sealed class LedgerTransaction(DbConnection connection, DbTransaction transaction, SemaphoreSlim? gate) : IAsyncDisposable
+public sealed class LedgerTransaction : IAsyncDisposable
 {
+    private readonly DbConnection _connection;
+    private readonly DbTransaction _transaction;
+    private readonly SemaphoreSlim? _gate;
+    private readonly bool _ownsConnection;
     private bool _disposed;
 
-    public DbConnection Connection { get; } = connection;
+    internal LedgerTransaction(DbConnection connection, DbTransaction transaction, SemaphoreSlim? gate, bool ownsConnection = true)
+    {
+        _connection = connection;
+        _transaction = transaction;
+        _gate = gate;
+        _ownsConnection = ownsConnection;
+        Statements = new DapperStatements(connection, transaction);
+    }
+
+    /// <summary>How statements reach the database; group commit swaps in a pipelined or prepared runner.</summary>
+    internal IStatementRunner Statements { get; set; }
+
+    public DatabaseProvider Provider => _connection is Npgsql.NpgsqlConnection ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite;
+
+    internal DbConnection Connection => _connection;
+
+    internal DbTransaction Transaction => _transaction;
 
     public Task<int> ExecuteAsync(string sql, object? args, CancellationToken cancellationToken) =>
-        Connection.ExecuteAsync(Command(sql, args, cancellationToken));
+        Statements.ExecuteAsync(sql, args, cancellationToken);
 
     public Task<T?> QuerySingleOrDefaultAsync<T>(string sql, object? args, CancellationToken cancellationToken) =>
-        Connection.QuerySingleOrDefaultAsync<T>(Command(sql, args, cancellationToken));
+        Statements.QuerySingleOrDefaultAsync<T>(sql, args, cancellationToken);
 
-    public Task<IEnumerable<T>> QueryAsync<T>(string sql, object? args, CancellationToken cancellationToken) =>
-        Connection.QueryAsync<T>(Command(sql, args, cancellationToken));
+    public Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? args, CancellationToken cancellationToken) =>
+        Statements.QueryAsync<T>(sql, args, cancellationToken);
 
-    public Task CommitAsync(CancellationToken cancellationToken) => transaction.CommitAsync(cancellationToken);
+    public Task CommitAsync(CancellationToken cancellationToken) => _transaction.CommitAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -30,15 +49,15 @@ public sealed class LedgerTransaction(DbConnection connection, DbTransaction tra
         _disposed = true;
         try
         {
-            await transaction.DisposeAsync();
-            await Connection.DisposeAsync();
+            await _transaction.DisposeAsync();
+            if (_ownsConnection)
+            {
+                await _connection.DisposeAsync();
+            }
         }
         finally
         {
-            gate?.Release();
+            _gate?.Release();
         }
     }
-
-    private CommandDefinition Command(string sql, object? args, CancellationToken cancellationToken) =>
-        new(sql, args, transaction, cancellationToken: cancellationToken);
 }

@@ -26,6 +26,26 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         return await FulfillAsync(tx, session with { LineItems = lineItems }, evt.Id, cancellationToken) with { ObjectId = session.Id };
     }
 
+    /// <summary>The ledger reason of a purchase.</summary>
+    public static string PurchaseReason(long? amountTotal, string? currency) => $"Stripe Checkout {amountTotal} {currency}";
+
+    /// <summary>
+    /// The grant as one statement, when the event is the common shape: a paid Checkout Session
+    /// for our own account id with its credits known. Null for everything else.
+    /// </summary>
+    public OneStatementGrant? PlanOneStatementGrant(StripeEvent evt, IReadOnlyList<LineItemPrice> lineItems)
+    {
+        if (evt.Type is not ("checkout.session.completed" or "checkout.session.async_payment_succeeded")
+            || CheckoutSession.From(evt.Object) is not { Mode: "payment", PaymentStatus: "paid" or "no_payment_required" } session)
+        {
+            return null;
+        }
+        session = session with { LineItems = lineItems };
+        return resolver.ResolveWithoutLookup(session) is { UserId: { } userId, Credits: { } credits }
+            ? new OneStatementGrant(session, userId, credits)
+            : null;
+    }
+
     public async Task<EventOutcome> FulfillAsync(LedgerTransaction tx, CheckoutSession session, string sourceEventId, CancellationToken cancellationToken)
     {
         if (session.Mode != "payment")
@@ -83,7 +103,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         // Accounts named by our own ids are created here; the others were found, so they exist.
         var email = resolution.CreateAccount ? AccountIds.NormalizeEmail(session.Email) : null;
         return await PostGrantAsync(tx, new GrantedPurchase { SessionId = session.Id, AccountId = userId, Credits = credits, PaymentIntent = session.PaymentIntent ?? "" },
-            session.Customer, email, pendingReversals, $"Stripe Checkout {session.AmountTotal} {session.Currency}", cancellationToken);
+            session.Customer, email, pendingReversals, PurchaseReason(session.AmountTotal, session.Currency), cancellationToken);
     }
 
     /// <summary>
@@ -103,7 +123,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
             return await ExistingAsync(tx, payment.SessionId, cancellationToken);
         }
         return await PostGrantAsync(tx, new GrantedPurchase { SessionId = payment.SessionId, AccountId = userId, Credits = credits, PaymentIntent = payment.PaymentIntent ?? "" },
-            payment.CustomerId, null, pendingReversals, $"Stripe Checkout {payment.AmountTotal} {payment.Currency}, assigned ({source})", cancellationToken);
+            payment.CustomerId, null, pendingReversals, $"{PurchaseReason(payment.AmountTotal, payment.Currency)}, assigned ({source})", cancellationToken);
     }
 
     /// <summary>The ledger side of every grant: the purchase row, the customer link, and any reversal that arrived first.</summary>

@@ -11,6 +11,16 @@ public static class CheckoutPayments
     private const string Columns =
         "session_id, status, account_id, credits, amount_total, currency, payment_intent, customer_id, email, reason, event_id, created_at, updated_at";
 
+    /// <summary>What writing a session over an existing row sets (the conflict's SET list); <see cref="OneStatementGrant"/> uses it too.</summary>
+    internal const string Replace = """
+        status = excluded.status, account_id = excluded.account_id, credits = excluded.credits,
+        amount_total = excluded.amount_total, currency = excluded.currency,
+        payment_intent = COALESCE(excluded.payment_intent, checkout_payments.payment_intent),
+        customer_id = COALESCE(excluded.customer_id, checkout_payments.customer_id),
+        email = COALESCE(excluded.email, checkout_payments.email),
+        reason = excluded.reason, event_id = excluded.event_id, updated_at = excluded.updated_at
+        """;
+
     /// <summary>
     /// Writes the session in <paramref name="status"/> unless it already exists in a state that
     /// <paramref name="replaces"/> does not list. True when this call wrote it.
@@ -20,13 +30,7 @@ public static class CheckoutPayments
         string eventId, long now, string[] replaces, CancellationToken cancellationToken)
     {
         var onConflict = replaces.Length == 0 ? "DO NOTHING" : $"""
-            DO UPDATE SET
-                status = excluded.status, account_id = excluded.account_id, credits = excluded.credits,
-                amount_total = excluded.amount_total, currency = excluded.currency,
-                payment_intent = COALESCE(excluded.payment_intent, checkout_payments.payment_intent),
-                customer_id = COALESCE(excluded.customer_id, checkout_payments.customer_id),
-                email = COALESCE(excluded.email, checkout_payments.email),
-                reason = excluded.reason, event_id = excluded.event_id, updated_at = excluded.updated_at
+            DO UPDATE SET {Replace}
             WHERE checkout_payments.status IN ({InList(replaces)})
             """;
         var sql = $"""

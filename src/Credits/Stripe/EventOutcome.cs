@@ -10,5 +10,8 @@ public sealed record EventOutcome(string Status, long CreditsAdded = 0, string? 
 
     public string? ObjectId { get; init; }
 
+    /// <summary>Granted by <see cref="OneStatementGrant"/> (counted in /metrics); not part of any answer.</summary>
+    internal bool OneStatement { get; init; }
+
     public static EventOutcome Ignored(string detail) => new(EventStatus.Ignored, Detail: detail);
 }

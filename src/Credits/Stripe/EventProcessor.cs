@@ -22,10 +22,14 @@ public sealed partial class EventProcessor(
         // Stripe calls happen before the transaction, never while it holds the write lock.
         var lineItems = await lineItemLookup.ForEventAsync(evt, cancellationToken);
         // Answered only after the shared transaction commits (group commit).
-        var outcome = await groupCommit.RunAsync(LaneKey(evt), (tx, token) => ClaimAndApplyAsync(tx, evt, lineItems, token), cancellationToken)
+        var outcome = await groupCommit.RunAsync(Keys(evt), (tx, token) => ClaimAndApplyAsync(tx, evt, lineItems, token), cancellationToken)
             ?? await DuplicateAsync(evt.Id, cancellationToken);
 
         metrics.EventProcessed(evt.Type, outcome.Status, TimeProvider.System.GetElapsedTime(started).TotalSeconds);
+        if (outcome.OneStatement)
+        {
+            metrics.OneStatementGrant();
+        }
         Report(evt, outcome);
         return outcome;
     }
@@ -51,25 +55,62 @@ public sealed partial class EventProcessor(
     private async Task<EventOutcome?> ClaimAndApplyAsync(
         LedgerTransaction tx, StripeEvent evt, IReadOnlyList<LineItemPrice> lineItems, CancellationToken cancellationToken)
     {
+        if (tx.Provider == DatabaseProvider.Postgres && LivemodeMismatch(evt) is null
+            && checkout.PlanOneStatementGrant(evt, lineItems) is { } grant)
+        {
+            var result = await grant.RunAsync(tx, evt, ledger.Now(), cancellationToken);
+            if (result.Granted == 1)
+            {
+                return new EventOutcome(EventStatus.Granted, grant.Credits, grant.AccountId)
+                {
+                    Balance = result.Balance, ObjectId = grant.Session.Id, OneStatement = true,
+                };
+            }
+            if (result.Claimed == 1)
+            {
+                return await ApplyAndRecordAsync(tx, evt, lineItems, cancellationToken);
+            }
+        }
         if (!await WebhookEvents.TryClaimAsync(tx, evt, ledger.Now(), cancellationToken))
         {
             return null;
         }
+        return await ApplyAndRecordAsync(tx, evt, lineItems, cancellationToken);
+    }
+
+    private async Task<EventOutcome> ApplyAndRecordAsync(
+        LedgerTransaction tx, StripeEvent evt, IReadOnlyList<LineItemPrice> lineItems, CancellationToken cancellationToken)
+    {
         var outcome = await ApplyAsync(tx, evt, lineItems, cancellationToken);
         await WebhookEvents.RecordOutcomeAsync(tx, evt.Id, outcome, ledger.Now(), cancellationToken);
         return outcome;
     }
 
-    /// <summary>Events about one buyer or one payment go to one lane, so lanes seldom wait on each other's row locks.</summary>
-    private static string? LaneKey(StripeEvent evt) =>
-        evt.Object.Child("metadata")?.Text("user_id") ?? evt.Object.Reference("payment_intent") ?? evt.ObjectId;
+    /// <summary>
+    /// What an event may touch: its buyer first (events about one buyer share a lane, so lanes
+    /// seldom wait on each other's row locks), then its payment intent, object, customer and own id.
+    /// Group commit never interleaves two events that share one of these.
+    /// </summary>
+    private static List<string> Keys(StripeEvent evt)
+    {
+        var keys = new List<string>(5);
+        foreach (var key in (ReadOnlySpan<string?>)[
+            evt.Object.Child("metadata")?.Text("user_id"), evt.Object.Text("client_reference_id"), evt.Object.Reference("payment_intent"),
+            evt.ObjectId, evt.Object.Reference("customer"), evt.Id])
+        {
+            if (!string.IsNullOrEmpty(key))
+            {
+                keys.Add(key);
+            }
+        }
+        return keys;
+    }
 
     private Task<EventOutcome> ApplyAsync(LedgerTransaction tx, StripeEvent evt, IReadOnlyList<LineItemPrice> lineItems, CancellationToken cancellationToken)
     {
-        if (options.Value.Livemode is { } expected && evt.Livemode is { } actual && expected != actual)
+        if (LivemodeMismatch(evt) is { } mismatch)
         {
-            return Task.FromResult(EventOutcome.Ignored(
-                $"livemode {(actual ? "true" : "false")} differs from CREDITS_LIVEMODE={(expected ? "true" : "false")}"));
+            return Task.FromResult(EventOutcome.Ignored(mismatch));
         }
         return evt.Type switch
         {
@@ -86,6 +127,11 @@ public sealed partial class EventProcessor(
             _ => Task.FromResult(EventOutcome.Ignored($"event type {evt.Type} is not one Credits acts on")),
         };
     }
+
+    private string? LivemodeMismatch(StripeEvent evt) =>
+        options.Value.Livemode is { } expected && evt.Livemode is { } actual && expected != actual
+            ? $"livemode {(actual ? "true" : "false")} differs from CREDITS_LIVEMODE={(expected ? "true" : "false")}"
+            : null;
 
     private async Task<EventOutcome> ReverseAsync(LedgerTransaction tx, StripeEvent evt, ReversalFacts? facts, CancellationToken cancellationToken) =>
         facts is null

@@ -17,10 +17,18 @@ public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> p
         return new Resolution(user.UserId, user.Authoritative, credits.Credits, Join(user.Problem, credits.Problem));
     }
 
-    private async Task<(string? UserId, bool Authoritative, string? Problem)> ResolveUserAsync(
-        LedgerTransaction tx, CheckoutSession session, CancellationToken cancellationToken)
+    /// <summary>
+    /// The resolution when it needs no lookup: the buyer is named by our own id and the credits
+    /// are known. Null when resolving needs the database (customer link, email) or would park.
+    /// </summary>
+    public Resolution? ResolveWithoutLookup(CheckoutSession session) =>
+        OwnId(session) is (not null, true, _) own && ResolveCredits(session) is (not null, _) credits
+            ? new Resolution(own.UserId, true, credits.Credits, null)
+            : null;
+
+    /// <summary>metadata.user_id, else client_reference_id: authoritative, so the account is created if needed. Null when neither is set.</summary>
+    private static (string? UserId, bool Authoritative, string? Problem)? OwnId(CheckoutSession session)
     {
-        // Our own ids are authoritative: the account is created if it does not exist yet.
         foreach (var (field, value) in new[] { ("metadata.user_id", session.Metadata.GetValueOrDefault("user_id")), ("client_reference_id", session.ClientReferenceId) })
         {
             if (string.IsNullOrWhiteSpace(value))
@@ -30,6 +38,16 @@ public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> p
             return AccountIds.IsValid(value)
                 ? (value, true, null)
                 : (null, false, $"{field} '{Truncate(value)}' is not a valid account id ({AccountIds.Describe})");
+        }
+        return null;
+    }
+
+    private async Task<(string? UserId, bool Authoritative, string? Problem)> ResolveUserAsync(
+        LedgerTransaction tx, CheckoutSession session, CancellationToken cancellationToken)
+    {
+        if (OwnId(session) is { } own)
+        {
+            return own;
         }
 
         if (session.Customer is { Length: > 0 } customer

@@ -11,6 +11,7 @@ public sealed class CreditsMetrics
     private readonly Counter<long> _signatureFailures;
     private readonly Counter<long> _credits;
     private readonly Histogram<double> _webhookDuration;
+    private readonly Counter<long> _oneStatementGrants;
     private readonly RecentLatency _recentLatency;
 
     public CreditsMetrics(IMeterFactory meterFactory, RecentLatency recentLatency)
@@ -20,6 +21,8 @@ public sealed class CreditsMetrics
         _webhookEvents = meter.CreateCounter<long>("credits.webhook.events", "{event}", "Webhook events processed, by event type and outcome status.");
         _signatureFailures = meter.CreateCounter<long>("credits.webhook.signature_failures", "{request}", "Webhook requests refused for their signature, by reason.");
         _credits = meter.CreateCounter<long>("credits.movements", "{credit}", "Credits moved, by direction (granted, reversed, spent).");
+        _oneStatementGrants = meter.CreateCounter<long>("credits.webhook.one_statement_grants", "{event}",
+            "Grants made by the one-statement path on PostgreSQL; every other event takes the per-statement path.");
         _webhookDuration = meter.CreateHistogram<double>("credits.webhook.duration", "s", "Time to verify, process and commit one webhook event.");
     }
 
@@ -29,6 +32,8 @@ public sealed class CreditsMetrics
         _webhookDuration.Record(seconds, new KeyValuePair<string, object?>("status", status));
         _recentLatency.Record(seconds);
     }
+
+    public void OneStatementGrant() => _oneStatementGrants.Add(1);
 
     public void SignatureFailed(string reason) => _signatureFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

@@ -72,4 +72,31 @@ public abstract class GroupCommitTests<TFixture>(TFixture db) : IClassFixture<TF
             Assert.Equal(account == poisoned ? null : 5, (await ledger.GetAccountAsync(account, Cancel))?.Balance);
         }
     }
+
+    [Fact]
+    public async Task Work_sharing_a_key_runs_one_item_after_another_even_inside_one_batch()
+    {
+        var (database, ledger) = await OpenAsync();
+        await using var _ = database;
+        var account = $"gc_{Guid.NewGuid():N}";
+        await using (var tx = await database.BeginAsync(Cancel))
+        {
+            await ledger.UpsertAccountAsync(tx, account, null, Cancel);
+            await tx.CommitAsync(Cancel);
+        }
+        await using var groupCommit = new GroupCommit(database, lanes: 1, maxBatch: 64);
+
+        // A read, then a write based on it, as two statements: if two items sharing the key were
+        // interleaved (pipelined on PostgreSQL), both would read the same balance and one update would be lost.
+        var tasks = Enumerable.Range(0, 40).Select(i => groupCommit.RunAsync([account, $"other_{i}"], async (tx, token) =>
+        {
+            var read = await tx.QuerySingleOrDefaultAsync<long>("SELECT balance FROM accounts WHERE id = @account", new { account }, token);
+            await tx.ExecuteAsync("UPDATE accounts SET balance = @next WHERE id = @account", new { account, next = read + 1 }, token);
+            return read;
+        }, Cancel)).ToList();
+        var reads = await Task.WhenAll(tasks);
+
+        Assert.Equal(40, (await ledger.GetAccountAsync(account, Cancel))?.Balance);
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => (long)i), reads.Order());
+    }
 }

@@ -1,0 +1,86 @@
+using Credits.Ledger;
+using Credits.Ledger.Storage;
+
+namespace Credits.Stripe;
+
+/// <summary>
+/// The common paid Checkout Session — buyer named by our own id, credits known — granted on
+/// PostgreSQL in one statement: claim the event, lock the payment intent, move the session to
+/// granted, credit the account, write the ledger row and link the customer, each step running
+/// only if the one before it wrote. It does what the per-statement path does
+/// (<see cref="WebhookEvents.TryClaimAsync"/>, <see cref="CheckoutFulfillment"/>,
+/// <see cref="CreditLedger.CreditClaimedSourceAsync"/>) and leaves the same rows; the unique keys
+/// still decide. When a step does not write (a redelivery, a failed event to retry, a session
+/// another event already wrote, a refund that arrived first) the caller takes the per-statement
+/// path, which works out and records the outcome. SQLite has no writes inside WITH, so it always
+/// takes that path.
+/// </summary>
+public sealed record OneStatementGrant(CheckoutSession Session, string AccountId, long Credits)
+{
+    private const string Sql =
+        $"""
+        WITH claimed AS (
+            INSERT INTO webhook_events (id, type, livemode, api_version, created, payload, status, user_id, credits_added,
+                                        object_id, detail, error, attempts, received_at, processed_at)
+            VALUES (@EventId, @Type, @Livemode, @ApiVersion, @Created, @Payload, 'granted', @AccountId, @Credits,
+                    @SessionId, NULL, NULL, 1, @Now, @Now)
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id),
+        locked AS (
+            INSERT INTO payment_intent_locks (payment_intent, touched_at)
+            SELECT @PaymentIntent, @Now FROM claimed WHERE CAST(@PaymentIntent AS text) IS NOT NULL
+            ON CONFLICT (payment_intent) DO UPDATE SET touched_at = excluded.touched_at
+            RETURNING pending_reversals),
+        paid AS (
+            INSERT INTO checkout_payments (session_id, status, account_id, credits, amount_total, currency, payment_intent,
+                                           customer_id, email, reason, event_id, created_at, updated_at)
+            SELECT @SessionId, 'granted', @AccountId, @Credits, @AmountTotal, @Currency, @PaymentIntent,
+                   @Customer, @Email, NULL, @EventId, @Now, @Now
+            FROM claimed WHERE NOT EXISTS (SELECT 1 FROM locked WHERE pending_reversals > 0)
+            ON CONFLICT (session_id) DO UPDATE SET {CheckoutPayments.Replace}
+            WHERE checkout_payments.status IN ('pending', 'unmatched')
+            RETURNING session_id),
+        credited AS (
+            INSERT INTO accounts (id, email, balance, created_at, updated_at)
+            SELECT @AccountId, @Email, @Credits, @Now, @Now FROM paid
+            ON CONFLICT (id) DO UPDATE SET
+                balance = accounts.balance + excluded.balance,
+                email = COALESCE(accounts.email, excluded.email),
+                updated_at = excluded.updated_at
+            RETURNING balance),
+        entry AS (
+            INSERT INTO ledger_entries (account_id, amount, kind, source_kind, source_id, reason, created_at)
+            SELECT @AccountId, @Credits, 'purchase', 'checkout_session', @SessionId, @Reason, @Now FROM paid
+            RETURNING id),
+        linked AS (
+            INSERT INTO stripe_customers (customer_id, account_id, created_at)
+            SELECT @Customer, @AccountId, @Now FROM paid WHERE CAST(@Customer AS text) <> ''
+            ON CONFLICT (customer_id) DO NOTHING)
+        SELECT (SELECT count(*) FROM claimed) AS claimed, (SELECT count(*) FROM entry) AS granted, (SELECT balance FROM credited) AS balance
+        """;
+
+    /// <summary>Runs the statement. <see cref="Result.Claimed"/> without <see cref="Result.Granted"/> means the event row holds a placeholder outcome to overwrite.</summary>
+    public async Task<Result> RunAsync(LedgerTransaction tx, StripeEvent evt, long now, CancellationToken cancellationToken) =>
+        await tx.QuerySingleOrDefaultAsync<Result>(Sql, new
+        {
+            EventId = evt.Id,
+            evt.Type,
+            Livemode = evt.Livemode is { } live ? live ? 1 : 0 : (int?)null,
+            evt.ApiVersion,
+            evt.Created,
+            evt.Payload,
+            AccountId,
+            Credits,
+            SessionId = Session.Id,
+            Session.PaymentIntent,
+            Session.AmountTotal,
+            Session.Currency,
+            Session.Customer,
+            Email = AccountIds.NormalizeEmail(Session.Email),
+            Reason = CheckoutFulfillment.PurchaseReason(Session.AmountTotal, Session.Currency),
+            Now = now,
+        }, cancellationToken)
+        ?? throw new InvalidOperationException("The grant statement returned no row.");
+
+    public sealed record Result(long Claimed, long Granted, long? Balance);
+}
