@@ -13,38 +13,86 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
     public const string SpendKind = "spend";
     public const string GrantKind = "grant";
 
+    /// <summary>The condition a spend adds: never below what is held.</summary>
+    private const string Available = "AND balance - held >= @credits";
+
     public Task<MovementResult> SpendAsync(string accountId, string key, long credits, string? reason, CancellationToken cancellationToken) =>
         MoveAsync(SpendKind, accountId, key, credits, reason,
-            """
+            $"""
             UPDATE accounts SET balance = balance - @credits, updated_at = @now
-            WHERE id = @accountId AND balance - held >= @credits
+            WHERE id = @accountId {Available}
             RETURNING balance, held
             """,
+            OneStatement(-1, Available),
             cancellationToken);
 
     public Task<MovementResult> GrantAsync(string accountId, string key, long credits, string reason, CancellationToken cancellationToken) =>
         MoveAsync(GrantKind, accountId, key, credits, reason,
             "UPDATE accounts SET balance = balance + @credits, updated_at = @now WHERE id = @accountId RETURNING balance, held",
+            OneStatement(1, ""),
             cancellationToken);
+
+    /// <summary>
+    /// PostgreSQL: the whole movement as one statement, for the common case: a new key, enough
+    /// available, no hold due to expire. It moves the balance, writes the ledger row and stores the
+    /// key with its answer, or writes nothing and returns no row, and then the per-statement path
+    /// below works out why (a replay, a reused key, a refusal, a hold to expire first). The key is
+    /// checked by reading, so the primary key on idempotency_keys is what decides a race with
+    /// another process: the loser's insert fails, its batch is rolled back, and it runs again alone.
+    /// The stored answer is the same <see cref="Movement"/> JSON (property names as serialised).
+    /// </summary>
+    private static string OneStatement(int sign, string condition) =>
+        $"""
+        WITH moved AS (
+            UPDATE accounts SET balance = balance {(sign < 0 ? "-" : "+")} @credits, updated_at = @now
+            WHERE id = @accountId {condition}
+              AND NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE account_id = @accountId AND key = @key)
+              AND NOT EXISTS (SELECT 1 FROM holds WHERE account_id = @accountId AND status = 'active' AND expires_at <= @now)
+            RETURNING balance, held),
+        entry AS (
+            INSERT INTO ledger_entries (account_id, amount, kind, source_kind, source_id, reason, created_at)
+            SELECT @accountId, {(sign < 0 ? "-" : "")}@credits, @kind, @kind, @sourceId, @reason, @now FROM moved
+            RETURNING id),
+        claimed AS (
+            INSERT INTO idempotency_keys (account_id, key, operation, request_hash, status_code, response, created_at)
+            SELECT @accountId, @key, @kind, @hash, 200,
+                   json_build_object('EntryId', entry.id, 'AccountId', @accountId, 'Kind', @kind, 'Credits', @credits,
+                                     'Reason', @reason, 'Balance', moved.balance, 'Held', moved.held, 'CreatedAt', @now)::text,
+                   @now
+            FROM moved, entry)
+        SELECT entry.id AS entry_id, moved.balance, moved.held FROM moved, entry
+        """;
 
     /// <summary>The ledger source of a keyed movement: unique per account and key, like the key itself.</summary>
     public static string SourceId(string accountId, string key) => $"{accountId}:{key}";
 
     private Task<MovementResult> MoveAsync(
-        string kind, string accountId, string key, long credits, string? reason, string moveSql, CancellationToken cancellationToken)
+        string kind, string accountId, string key, long credits, string? reason, string moveSql, string oneStatementSql, CancellationToken cancellationToken)
     {
         if (credits <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(credits), credits, "Credits must be positive.");
         }
-        return groupCommit.RunAsync(accountId, (tx, token) => MoveInAsync(tx, kind, accountId, key, credits, reason, moveSql, token), cancellationToken);
+        return groupCommit.RunAsync(accountId, async (tx, token) =>
+        {
+            var now = ledger.Now();
+            var hash = IdempotencyKeys.Hash(kind, credits, reason);
+            if (tx.Provider == DatabaseProvider.Postgres && await tx.QuerySingleOrDefaultAsync<Moved>(oneStatementSql,
+                new { accountId, key, kind, credits, reason, hash, now, sourceId = SourceId(accountId, key) }, token) is { } moved)
+            {
+                return new MovementResult(MovementStatus.Done, new Movement(moved.EntryId, accountId, kind, credits, reason, moved.Balance, moved.Held, now));
+            }
+            return await MoveInAsync(tx, kind, accountId, key, credits, reason, hash, moveSql, now, token);
+        }, cancellationToken);
     }
 
-    private async Task<MovementResult> MoveInAsync(
-        LedgerTransaction tx, string kind, string accountId, string key, long credits, string? reason, string moveSql, CancellationToken cancellationToken)
+    private sealed record Moved(long EntryId, long Balance, long Held);
+
+    private static async Task<MovementResult> MoveInAsync(
+        LedgerTransaction tx, string kind, string accountId, string key, long credits, string? reason, string hash, string moveSql, long now,
+        CancellationToken cancellationToken)
     {
-        var now = ledger.Now();
-        if (await IdempotencyKeys.ClaimAsync(tx, accountId, key, kind, IdempotencyKeys.Hash(kind, credits, reason), now, cancellationToken) is { } earlier)
+        if (await IdempotencyKeys.ClaimAsync(tx, accountId, key, kind, hash, now, cancellationToken) is { } earlier)
         {
             return earlier;
         }

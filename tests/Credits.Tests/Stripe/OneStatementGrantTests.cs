@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Credits.Tests.Infrastructure;
-using Dapper;
 
 namespace Credits.Tests.Stripe;
 
@@ -83,15 +82,7 @@ public sealed class OneStatementGrantTests(SqliteFixture sqlite, PostgresFixture
             var response = await server.PostEventAsync(json);
             answers.Add($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)}");
         }
-        var rows = new List<string>();
-        await using var connection = await server.Database.OpenAsync(TestContext.Current.CancellationToken);
-        foreach (var sql in Tables)
-        {
-            foreach (IDictionary<string, object?> row in await connection.QueryAsync(sql))
-            {
-                rows.Add(string.Join(" | ", row.Select(column => $"{column.Key}={Convert.ToString(column.Value, CultureInfo.InvariantCulture)}")));
-            }
-        }
+        var rows = await server.RowsAsync(Tables);
         var metrics = await server.Client.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
         var fast = metrics.Split('\n').FirstOrDefault(line => line.StartsWith("credits_webhook_one_statement_grants_total", StringComparison.Ordinal))
             is { } line ? double.Parse(line.Split(' ')[^1], CultureInfo.InvariantCulture) : 0;
