@@ -1,6 +1,9 @@
+using System.Data.Common;
+using Dapper;
 using DbUp;
 using DbUp.Builder;
 using DbUp.Engine.Output;
+using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace Credits.Ledger.Storage;
@@ -20,11 +23,18 @@ public static class SchemaMigrator
             await using var wal = connection.CreateCommand();
             wal.CommandText = "PRAGMA journal_mode=WAL;";
             await wal.ExecuteNonQueryAsync(cancellationToken);
-            return Run(DeployChanges.To.SqliteDatabase(settings.ConnectionString), settings.Provider);
+            return await JournalCompleteAsync(connection, settings.Provider)
+                ? []
+                : Run(DeployChanges.To.SqliteDatabase(settings.ConnectionString), settings.Provider);
         }
 
         await using var lockConnection = new NpgsqlConnection(settings.ConnectionString);
         await lockConnection.OpenAsync(cancellationToken);
+        // Scripts are only ever added, so a complete journal needs no lock and no DbUp engine.
+        if (await JournalCompleteAsync(lockConnection, settings.Provider))
+        {
+            return [];
+        }
         await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({PostgresMigrationLock})", lockConnection))
         {
             await take.ExecuteNonQueryAsync(cancellationToken);
@@ -41,17 +51,41 @@ public static class SchemaMigrator
     }
 
     /// <summary>True when every script has been applied.</summary>
-    public static bool IsCurrent(DatabaseSettings settings) =>
-        !Configure(settings).Build().IsUpgradeRequired();
+    public static bool IsCurrent(DatabaseSettings settings)
+    {
+        using DbConnection connection = settings.Provider == DatabaseProvider.Sqlite
+            ? new SqliteConnection(settings.ConnectionString)
+            : new NpgsqlConnection(settings.ConnectionString);
+        connection.Open();
+        return JournalCompleteAsync(connection, settings.Provider).GetAwaiter().GetResult();
+    }
 
-    private static UpgradeEngineBuilder Configure(DatabaseSettings settings) =>
-        settings.Provider == DatabaseProvider.Sqlite
-            ? Scripts(DeployChanges.To.SqliteDatabase(settings.ConnectionString), settings.Provider)
-            : Scripts(DeployChanges.To.PostgresqlDatabase(settings.ConnectionString), settings.Provider);
+    /// <summary>
+    /// Whether DbUp's journal lists every embedded script, read with one query. Building DbUp's
+    /// engine to ask the same took about 0.4 s, a third of the server's start-up.
+    /// </summary>
+    private static async Task<bool> JournalCompleteAsync(DbConnection connection, DatabaseProvider provider)
+    {
+        IEnumerable<string> applied;
+        try
+        {
+            applied = await connection.QueryAsync<string>("SELECT scriptname FROM schemaversions");
+        }
+        catch (DbException)
+        {
+            return false; // no journal yet: a new database
+        }
+        var folder = Folder(provider);
+        return typeof(SchemaMigrator).Assembly.GetManifestResourceNames()
+            .Where(name => name.Contains(folder, StringComparison.Ordinal))
+            .All(new HashSet<string>(applied, StringComparer.Ordinal).Contains);
+    }
+
+    private static string Folder(DatabaseProvider provider) => $".Schema.{provider}.";
 
     private static UpgradeEngineBuilder Scripts(UpgradeEngineBuilder builder, DatabaseProvider provider)
     {
-        var folder = $".Schema.{provider}.";
+        var folder = Folder(provider);
         return builder
             .WithScriptsEmbeddedInAssembly(typeof(SchemaMigrator).Assembly, name => name.Contains(folder, StringComparison.Ordinal))
             .WithTransactionPerScript()

@@ -8,16 +8,10 @@ public static class ServiceEndpoints
 {
     public static IEndpointRouteBuilder MapServiceEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).WithTags("Service");
+        app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithTags("Service");
         app.MapGet("/readyz", ReadyAsync).WithTags("Service");
-        app.MapGet("/", (LedgerDatabase database) => TypedResults.Ok(new
-        {
-            service = "credits",
-            version = CreditsApp.Version,
-            status = "ok",
-            database = database.Provider.ToString().ToLowerInvariant(),
-            webhook = "/webhooks/stripe",
-        })).WithTags("Service");
+        app.MapGet("/", (LedgerDatabase database) => TypedResults.Ok(new ServiceResponse(
+            "credits", CreditsApp.Version, "ok", database.Provider.ToString().ToLowerInvariant(), "/webhooks/stripe"))).WithTags("Service");
         return app;
     }
 
@@ -44,4 +38,8 @@ public static class ServiceEndpoints
     }
 
     public sealed record ReadyResponse(string Status, string? Error);
+
+    public sealed record HealthResponse(string Status);
+
+    public sealed record ServiceResponse(string Service, string Version, string Status, string Database, string Webhook);
 }
