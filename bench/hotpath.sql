@@ -1,9 +1,11 @@
--- pgbench script: the exact SQL Credits runs today (captured with log_statement=all) for one
--- granted checkout.session.completed, one transaction per event, random unique ids per transaction.
--- Parameters Npgsql binds ($1...) are pgbench variables or expressions over them; the ~3.6 KB
--- event payload (bench/Credits.Bench/CheckoutEvent.cs) is a literal, sent with every execution as
--- the server sends it as a parameter. Run with -M extended (Npgsql's default: unprepared extended
--- protocol). 1,000 accounts, as the load generator's default --users.
+-- pgbench script: the one statement Credits runs on PostgreSQL for a granted checkout.session.completed
+-- naming our own user id (src/Credits/Stripe/OneStatementGrant.cs: claim the event, lock the
+-- payment intent, grant the session, credit the account, write the ledger row, link the customer),
+-- in a transaction of its own with random unique ids. The server shares each transaction among the
+-- events that arrive together (group commit); this script gives every event its own commit, so it
+-- is the rate of the same work without group commit. Parameters Npgsql binds are pgbench variables
+-- or expressions over them; the ~3.6 KB event payload (bench/Credits.Bench/CheckoutEvent.cs) is a
+-- literal sent with every execution. 1,000 accounts, as the load generator's default --users.
 -- Usage: pgbench -n -M extended -c 16 -j 2 -T 15 -f bench/hotpath.sql <database with the Credits schema>
 \set uid random(1, 1000)
 \set n random(1, 9000000000000000000)
@@ -11,42 +13,11 @@
 \set amount 3500
 \set now 1795785684495
 
--- Npgsql resets a pooled connection on every open; the reset goes out with the first command.
-DISCARD ALL;
-BEGIN TRANSACTION ISOLATION LEVEL READ COMMITTED;
-
--- CreditLedger.EnsureAccountAsync (metadata.user_id is authoritative: the account is created if new)
-INSERT INTO accounts (id, email, balance, created_at, updated_at)
-VALUES ('bench_pgb_u' || :uid, 'bench_pgb_u' || :uid || '@example.com', 0, :now, :now)
-ON CONFLICT (id) DO UPDATE SET email = excluded.email, updated_at = excluded.updated_at
-WHERE accounts.email IS NULL AND excluded.email IS NOT NULL;
-
--- CheckoutPayments.TryWriteAsync (granted, replacing pending or unmatched)
-INSERT INTO checkout_payments (session_id, status, account_id, credits, amount_total, currency, payment_intent, customer_id, email, reason, event_id, created_at, updated_at)
-VALUES ('cs_test_pgb' || :n, 'granted', 'bench_pgb_u' || :uid, :credits, :amount, 'usd', 'pi_pgb' || :n, 'cus_pgb' || :uid, 'bench_pgb_u' || :uid || '@example.com', NULL, 'evt_pgb' || :n, :now, :now)
-ON CONFLICT (session_id) DO UPDATE SET
-    status = excluded.status, account_id = excluded.account_id, credits = excluded.credits,
-    amount_total = excluded.amount_total, currency = excluded.currency,
-    payment_intent = COALESCE(excluded.payment_intent, checkout_payments.payment_intent),
-    customer_id = COALESCE(excluded.customer_id, checkout_payments.customer_id),
-    email = COALESCE(excluded.email, checkout_payments.email),
-    reason = excluded.reason, event_id = excluded.event_id, updated_at = excluded.updated_at
-WHERE checkout_payments.status IN ('pending', 'unmatched');
-
--- CreditLedger.PostAsync: the ledger row, then the balance
-INSERT INTO ledger_entries (account_id, amount, kind, source_kind, source_id, reason, created_at)
-VALUES ('bench_pgb_u' || :uid, :credits, 'purchase', 'checkout_session', 'cs_test_pgb' || :n, 'Stripe Checkout 3500 usd', :now)
-ON CONFLICT (source_kind, source_id) DO NOTHING;
-
-UPDATE accounts SET balance = balance + :credits, updated_at = :now WHERE id = 'bench_pgb_u' || :uid RETURNING balance;
-
--- CheckoutPayments.LinkCustomerAsync
-INSERT INTO stripe_customers (customer_id, account_id, created_at) VALUES ('cus_pgb' || :uid, 'bench_pgb_u' || :uid, :now)
-ON CONFLICT (customer_id) DO NOTHING;
-
--- WebhookEvents.TryStoreAsync
-INSERT INTO webhook_events (id, type, livemode, api_version, created, payload, status, user_id, credits_added, object_id, detail, error, attempts, received_at, processed_at)
-VALUES ('evt_pgb' || :n, 'checkout.session.completed', 0, '2024-06-20', 1795785683, '{
+BEGIN;
+WITH claimed AS (
+    INSERT INTO webhook_events (id, type, livemode, api_version, created, payload, status, user_id, credits_added,
+                                object_id, detail, error, attempts, received_at, processed_at)
+    VALUES ('evt_pgb' || :n, 'checkout.session.completed', 0, '2024-06-20', 1795785683, '{
   "id": "evt_1Q6b0983d3ed700000000Bench",
   "object": "event",
   "api_version": "2024-06-20",
@@ -178,11 +149,44 @@ VALUES ('evt_pgb' || :n, 'checkout.session.completed', 0, '2024-06-20', 17957856
     "idempotency_key": null
   },
   "type": "checkout.session.completed"
-}', 'granted', 'bench_pgb_u' || :uid, :credits, 'cs_test_pgb' || :n, NULL, NULL, 1, :now, :now)
-ON CONFLICT (id) DO UPDATE SET
-    status = excluded.status, user_id = excluded.user_id, credits_added = excluded.credits_added,
-    object_id = excluded.object_id, detail = excluded.detail, error = NULL,
-    attempts = webhook_events.attempts + 1, processed_at = excluded.processed_at
-WHERE webhook_events.status = 'failed';
-
+}', 'granted', 'bench_pgb_u' || :uid, :credits,
+            'cs_test_pgb' || :n, NULL, NULL, 1, :now, :now)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id),
+locked AS (
+    INSERT INTO payment_intent_locks (payment_intent, touched_at)
+    SELECT 'pi_pgb' || :n, :now FROM claimed WHERE CAST('pi_pgb' || :n AS text) IS NOT NULL
+    ON CONFLICT (payment_intent) DO UPDATE SET touched_at = excluded.touched_at
+    RETURNING pending_reversals),
+paid AS (
+    INSERT INTO checkout_payments (session_id, status, account_id, credits, amount_total, currency, payment_intent,
+                                   customer_id, email, reason, event_id, created_at, updated_at)
+    SELECT 'cs_test_pgb' || :n, 'granted', 'bench_pgb_u' || :uid, :credits, :amount, 'usd', 'pi_pgb' || :n,
+           'cus_pgb' || :uid, 'bench_pgb_u' || :uid || '@example.com', NULL, 'evt_pgb' || :n, :now, :now
+    FROM claimed WHERE NOT EXISTS (SELECT 1 FROM locked WHERE pending_reversals > 0)
+    ON CONFLICT (session_id) DO UPDATE SET status = excluded.status, account_id = excluded.account_id, credits = excluded.credits,
+                amount_total = excluded.amount_total, currency = excluded.currency,
+                payment_intent = COALESCE(excluded.payment_intent, checkout_payments.payment_intent),
+                customer_id = COALESCE(excluded.customer_id, checkout_payments.customer_id),
+                email = COALESCE(excluded.email, checkout_payments.email),
+                reason = excluded.reason, event_id = excluded.event_id, updated_at = excluded.updated_at
+    WHERE checkout_payments.status IN ('pending', 'unmatched')
+    RETURNING session_id),
+credited AS (
+    INSERT INTO accounts (id, email, balance, created_at, updated_at)
+    SELECT 'bench_pgb_u' || :uid, 'bench_pgb_u' || :uid || '@example.com', :credits, :now, :now FROM paid
+    ON CONFLICT (id) DO UPDATE SET
+        balance = accounts.balance + excluded.balance,
+        email = COALESCE(accounts.email, excluded.email),
+        updated_at = excluded.updated_at
+    RETURNING balance),
+entry AS (
+    INSERT INTO ledger_entries (account_id, amount, kind, source_kind, source_id, reason, created_at)
+    SELECT 'bench_pgb_u' || :uid, :credits, 'purchase', 'checkout_session', 'cs_test_pgb' || :n, 'Stripe Checkout 3500 usd', :now FROM paid
+    RETURNING id),
+linked AS (
+    INSERT INTO stripe_customers (customer_id, account_id, created_at)
+    SELECT 'cus_pgb' || :uid, 'bench_pgb_u' || :uid, :now FROM paid WHERE CAST('cus_pgb' || :uid AS text) <> ''
+    ON CONFLICT (customer_id) DO NOTHING)
+SELECT (SELECT count(*) FROM claimed) AS claimed, (SELECT count(*) FROM entry) AS granted, (SELECT balance FROM credited) AS balance;
 COMMIT;

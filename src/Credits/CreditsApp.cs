@@ -65,7 +65,7 @@ public static class CreditsApp
         {
             var database = sp.GetRequiredService<LedgerDatabase>();
             var options = sp.GetRequiredService<IOptions<CreditsOptions>>().Value;
-            // SQLite has one writer: one lane. PostgreSQL: a few lanes keep both cores busy while one waits on a commit.
+            // SQLite has one writer: one lane. PostgreSQL: a second lane builds a batch while the other waits on its commit.
             var lanes = database.Provider == DatabaseProvider.Sqlite ? 1 : options.WriteLanes;
             return new GroupCommit(database, lanes, options.MaxBatch);
         });

@@ -31,9 +31,9 @@ public sealed class CreditsOptions
     [ConfigurationKeyName("CREDITS_DB_TIMEOUT_SECONDS")]
     public int DatabaseTimeoutSeconds { get; set; } = 10;
 
-    /// <summary>PostgreSQL: how many group-commit transactions may be open at once.</summary>
+    /// <summary>PostgreSQL: how many group-commit transactions may be open at once (2 measured best on 2 cores: docs/benchmarks.md).</summary>
     [ConfigurationKeyName("CREDITS_WRITE_LANES")]
-    public int WriteLanes { get; set; } = 4;
+    public int WriteLanes { get; set; } = 2;
 
     /// <summary>Most requests one group-commit transaction carries.</summary>
     [ConfigurationKeyName("CREDITS_MAX_BATCH")]
