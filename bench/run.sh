@@ -15,9 +15,10 @@ RUNS=1
 DURATION=20          # cap on the load generator's measured phase, seconds
 PGBENCH_DURATION=15  # each pgbench script, seconds
 EVENTS=40000
-# Tiered JIT keeps recompiling for the first ~10k requests (about half a core, measured with
-# dotnet-counters): warm up past it so the measured window is steady state.
-WARMUP=12000
+# Tiered JIT keeps recompiling hot methods (ReadyToRun code included) for tens of thousands of
+# requests on 2 busy cores: perf showed libclrjit at a quarter of the server's samples after 12,000
+# and gone after 40,000. Warm up past it so the measured window is steady state.
+WARMUP=40000
 SENDERS=16
 USERS=1000
 SPEND=0
