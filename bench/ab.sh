@@ -36,6 +36,8 @@ pg_ticks() { local t=0; for p in $(pgrep -u postgres postgres); do t=$((t + $(ti
 dotnet "$BENCH" --url "http://127.0.0.1:$SPORT" --secret "$STRIPE_WEBHOOK_SECRET" --api-key "$CREDITS_API_KEY" \
   --events "${EVENTS:-60000}" --warmup "${WARMUP:-40000}" --duration "${DUR:-10}" --server-pid $SPID ${BENCHARGS:-} 2>&1 | grep -E "RESULT|FAIL"
 wait %2 2>/dev/null
+curl -s "http://127.0.0.1:$SPORT/metrics" | awk '/^credits_group_commit_(items|transactions)_total/ {v[$1]=$NF} END {
+  for (k in v) { if (k ~ /items/) i=v[k]; else t=v[k] } if (t > 0) printf "group commit: %d items in %d transactions, %.1f per commit\n", i, t, i/t }'
 kill $SPID; wait $SPID 2>/dev/null
 [ "$MODE" = pg ] && as_postgres "$PGBIN/pg_ctl" -D "$W/data" -m immediate stop >/dev/null
 rm -rf "$W"

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Reflection;
 using System.Text.Json;
 using Credits.Api;
@@ -67,7 +68,9 @@ public static class CreditsApp
             var options = sp.GetRequiredService<IOptions<CreditsOptions>>().Value;
             // SQLite has one writer: one lane. PostgreSQL: a second lane builds a batch while the other waits on its commit.
             var lanes = database.Provider == DatabaseProvider.Sqlite ? 1 : options.WriteLanes;
-            return new GroupCommit(database, lanes, options.MaxBatch);
+            var groupCommit = new GroupCommit(database, lanes, options.MaxBatch);
+            CreditsMetrics.ObserveGroupCommit(sp.GetRequiredService<IMeterFactory>(), groupCommit);
+            return groupCommit;
         });
         services.AddSingleton<Spending>();
         services.AddSingleton<Holds>();

@@ -33,6 +33,16 @@ public sealed class CreditsMetrics
         _recentLatency.Record(seconds);
     }
 
+    /// <summary>Transactions and the work they carried: items ÷ transactions is the mean batch size, how much each commit is shared.</summary>
+    public static void ObserveGroupCommit(IMeterFactory meterFactory, Ledger.Storage.GroupCommit groupCommit)
+    {
+        var meter = meterFactory.Create(MeterName);
+        meter.CreateObservableCounter("credits.group_commit.transactions", () => groupCommit.Batches, "{transaction}",
+            "Group-commit transactions committed (webhooks, spends and grants share them).");
+        meter.CreateObservableCounter("credits.group_commit.items", () => groupCommit.Items, "{item}",
+            "Webhooks, spends and grants committed through group commit.");
+    }
+
     public void OneStatementGrant() => _oneStatementGrants.Add(1);
 
     public void SignatureFailed(string reason) => _signatureFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));

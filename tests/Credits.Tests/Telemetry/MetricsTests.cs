@@ -35,6 +35,9 @@ public abstract class MetricsTests<TFixture>(TFixture db) : IClassFixture<TFixtu
         Assert.Equal(1, Value(metrics, "credits_payments_unmatched"));
         Assert.Equal(1, Value(metrics, "credits_webhook_failed_events"));
         Assert.Equal(90, Value(metrics, "credits_webhook_oldest_failed_age_seconds"));
+        // Four processed events, delivered one at a time: four items in four transactions.
+        Assert.Equal(4, Value(metrics, "credits_group_commit_items_total"));
+        Assert.Equal(4, Value(metrics, "credits_group_commit_transactions_total"));
     }
 
     /// <summary>The value of the one sample of <paramref name="name"/> carrying every given label.</summary>
