@@ -7,7 +7,7 @@ public sealed partial class SchemaStartup(LedgerDatabase database, ILogger<Schem
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var applied = await SchemaMigrator.MigrateAsync(database.Settings, cancellationToken);
+        var applied = await SchemaMigrator.MigrateAsync(database, cancellationToken);
         database.MarkSchemaCurrent();
         Log.Migrated(logger, database.Settings.Describe(), applied.Count);
     }

@@ -14,6 +14,22 @@ public static class SchemaMigrator
     // Any number of instances may start at once against one PostgreSQL: one migrates, the rest wait.
     private const long PostgresMigrationLock = 0x43524544495453; // "CREDITS"
 
+    /// <summary>
+    /// The server's start-up check: on the server's own connection pool, so the connection it opens
+    /// (and, on PostgreSQL, Npgsql's first-connection type loading) serves the first requests too.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> MigrateAsync(LedgerDatabase database, CancellationToken cancellationToken)
+    {
+        await using (var connection = await database.OpenAsync(cancellationToken))
+        {
+            if (await JournalCompleteAsync(connection, database.Provider))
+            {
+                return [];
+            }
+        }
+        return await MigrateAsync(database.Settings, cancellationToken);
+    }
+
     public static async Task<IReadOnlyList<string>> MigrateAsync(DatabaseSettings settings, CancellationToken cancellationToken)
     {
         if (settings.Provider == DatabaseProvider.Sqlite)
