@@ -38,11 +38,11 @@ public sealed class LedgerDatabase : IAsyncDisposable
     /// Whether every schema script has been applied. Once true it stays true for this process
     /// (scripts are only ever added by a newer build), so readiness probes stay cheap.
     /// </summary>
-    public bool IsSchemaCurrent()
+    public async Task<bool> IsSchemaCurrentAsync(CancellationToken cancellationToken)
     {
         if (!_schemaCurrent)
         {
-            _schemaCurrent = SchemaMigrator.IsCurrent(Settings);
+            _schemaCurrent = await SchemaMigrator.IsCurrentAsync(this, cancellationToken);
         }
         return _schemaCurrent;
     }
@@ -62,7 +62,10 @@ public sealed class LedgerDatabase : IAsyncDisposable
     }
 
     /// <summary>Starts a write transaction. Dispose without commit rolls it back.</summary>
-    public async Task<LedgerTransaction> BeginAsync(CancellationToken cancellationToken)
+    public Task<LedgerTransaction> BeginAsync(CancellationToken cancellationToken) => BeginOnAsync(null, cancellationToken);
+
+    /// <summary>A write transaction on <paramref name="kept"/> (left open afterwards), or on a connection of its own.</summary>
+    private async Task<LedgerTransaction> BeginOnAsync(SqliteConnection? kept, CancellationToken cancellationToken)
     {
         SemaphoreSlim? gate = null;
         if (Provider == DatabaseProvider.Sqlite)
@@ -70,21 +73,21 @@ public sealed class LedgerDatabase : IAsyncDisposable
             await _sqliteWriteGate.WaitAsync(cancellationToken);
             gate = _sqliteWriteGate;
         }
-        DbConnection? connection = null;
+        DbConnection? opened = null;
         try
         {
-            connection = await OpenAsync(cancellationToken);
+            var connection = kept ?? (opened = await OpenAsync(cancellationToken));
             // SQLite: BEGIN IMMEDIATE takes the write lock up front (another process may hold it).
             var transaction = connection is SqliteConnection sqlite
                 ? sqlite.BeginTransaction(deferred: false)
                 : await connection.BeginTransactionAsync(cancellationToken);
-            return new LedgerTransaction(connection, transaction, gate);
+            return new LedgerTransaction(connection, transaction, gate, ownsConnection: kept is null);
         }
         catch
         {
-            if (connection is not null)
+            if (opened is not null)
             {
-                await connection.DisposeAsync();
+                await opened.DisposeAsync();
             }
             gate?.Release();
             throw;
@@ -99,28 +102,19 @@ public sealed class LedgerDatabase : IAsyncDisposable
     internal async Task<(LedgerTransaction Transaction, StatementPipeline? Pipeline)> BeginBatchAsync(
         PreparedStatements? kept, CancellationToken cancellationToken)
     {
-        if (kept is null)
+        var tx = await BeginOnAsync(kept?.Connection, cancellationToken);
+        if (kept is not null)
         {
-            var tx = await BeginAsync(cancellationToken);
-            if (tx.Connection is not NpgsqlConnection connection)
-            {
-                return (tx, null);
-            }
-            var pipeline = new StatementPipeline(connection, (NpgsqlTransaction)tx.Transaction, cancellationToken);
-            tx.Statements = pipeline;
-            return (tx, pipeline);
+            tx.Statements = kept.For((SqliteTransaction)tx.Transaction);
+            return (tx, null);
         }
-        await _sqliteWriteGate.WaitAsync(cancellationToken);
-        try
+        if (tx.Connection is not NpgsqlConnection connection)
         {
-            var transaction = kept.Connection.BeginTransaction(deferred: false);
-            return (new LedgerTransaction(kept.Connection, transaction, _sqliteWriteGate, ownsConnection: false) { Statements = kept.For(transaction) }, null);
+            return (tx, null);
         }
-        catch
-        {
-            _sqliteWriteGate.Release();
-            throw;
-        }
+        var pipeline = new StatementPipeline(connection, (NpgsqlTransaction)tx.Transaction, cancellationToken);
+        tx.Statements = pipeline;
+        return (tx, pipeline);
     }
 
     /// <summary>A SQLite connection kept open by a group-commit lane, with its statement cache; null on PostgreSQL.</summary>

@@ -3,7 +3,6 @@ using Dapper;
 using DbUp;
 using DbUp.Builder;
 using DbUp.Engine.Output;
-using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace Credits.Ledger.Storage;
@@ -15,20 +14,12 @@ public static class SchemaMigrator
     private const long PostgresMigrationLock = 0x43524544495453; // "CREDITS"
 
     /// <summary>
-    /// The server's start-up check: on the server's own connection pool, so the connection it opens
-    /// (and, on PostgreSQL, Npgsql's first-connection type loading) serves the first requests too.
+    /// The server's start-up migration: the check runs on the server's own connection pool, so the
+    /// connection it opens (and, on PostgreSQL, Npgsql's first-connection type loading) serves the
+    /// first requests too.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> MigrateAsync(LedgerDatabase database, CancellationToken cancellationToken)
-    {
-        await using (var connection = await database.OpenAsync(cancellationToken))
-        {
-            if (await JournalCompleteAsync(connection, database.Provider))
-            {
-                return [];
-            }
-        }
-        return await MigrateAsync(database.Settings, cancellationToken);
-    }
+    public static async Task<IReadOnlyList<string>> MigrateAsync(LedgerDatabase database, CancellationToken cancellationToken) =>
+        await IsCurrentAsync(database, cancellationToken) ? [] : await MigrateAsync(database.Settings, cancellationToken);
 
     public static async Task<IReadOnlyList<string>> MigrateAsync(DatabaseSettings settings, CancellationToken cancellationToken)
     {
@@ -67,13 +58,10 @@ public static class SchemaMigrator
     }
 
     /// <summary>True when every script has been applied.</summary>
-    public static bool IsCurrent(DatabaseSettings settings)
+    public static async Task<bool> IsCurrentAsync(LedgerDatabase database, CancellationToken cancellationToken)
     {
-        using DbConnection connection = settings.Provider == DatabaseProvider.Sqlite
-            ? new SqliteConnection(settings.ConnectionString)
-            : new NpgsqlConnection(settings.ConnectionString);
-        connection.Open();
-        return JournalCompleteAsync(connection, settings.Provider).GetAwaiter().GetResult();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await JournalCompleteAsync(connection, database.Provider);
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ public static class ServiceEndpoints
                 command.CommandText = "SELECT 1";
                 await command.ExecuteScalarAsync(timeout.Token);
             }
-            return database.IsSchemaCurrent()
+            return await database.IsSchemaCurrentAsync(timeout.Token)
                 ? TypedResults.Ok(new ReadyResponse("ready", null))
                 : TypedResults.Json(new ReadyResponse("not ready", "the schema is behind; run `credits migrate`"), statusCode: 503);
         }

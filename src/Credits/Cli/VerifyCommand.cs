@@ -26,7 +26,7 @@ public static class VerifyCommand
             var console = CliConsole.Create(parse);
             var options = CliConfiguration.Options(CliConfiguration.Load(parse.UnmatchedTokens));
             await using var database = new LedgerDatabase(CreditsApp.DatabaseFrom(options));
-            if (!SchemaMigrator.IsCurrent(database.Settings))
+            if (!await database.IsSchemaCurrentAsync(cancellationToken))
             {
                 console.MarkupLine($"[red]{Markup.Escape(database.Settings.Describe())}: the schema is missing or behind; run `credits migrate` first.[/]");
                 return Refused;
