@@ -45,14 +45,15 @@ internal sealed class PreparedStatements(SqliteConnection connection) : IDisposa
         command!.Transaction = transaction;
         command.Parameters.Clear();
         SqlArguments.Bind(command.Parameters, command.CreateParameter, sql, args);
-        return new Lease(command, !cached);
+        return new Lease(command, Owned: !cached);
     }
 
-    private readonly record struct Lease(SqliteCommand Command, bool Dispose) : IDisposable
+    /// <summary>A command for one execution; <paramref name="Owned"/> (not cached) ones are disposed after it.</summary>
+    private readonly record struct Lease(SqliteCommand Command, bool Owned) : IDisposable
     {
-        void IDisposable.Dispose()
+        public void Dispose()
         {
-            if (Dispose)
+            if (Owned)
             {
                 Command.Dispose();
             }
