@@ -16,6 +16,9 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
     /// <summary>The condition a spend adds: never below what is held.</summary>
     private const string Available = "AND balance - held >= @credits";
 
+    private static readonly string SpendInOneStatement = OneStatement(-1, Available);
+    private static readonly string GrantInOneStatement = OneStatement(1, "");
+
     public Task<MovementResult> SpendAsync(string accountId, string key, long credits, string? reason, CancellationToken cancellationToken) =>
         MoveAsync(SpendKind, accountId, key, credits, reason,
             $"""
@@ -23,13 +26,13 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
             WHERE id = @accountId {Available}
             RETURNING balance, held
             """,
-            OneStatement(-1, Available),
+            SpendInOneStatement,
             cancellationToken);
 
     public Task<MovementResult> GrantAsync(string accountId, string key, long credits, string reason, CancellationToken cancellationToken) =>
         MoveAsync(GrantKind, accountId, key, credits, reason,
             "UPDATE accounts SET balance = balance + @credits, updated_at = @now WHERE id = @accountId RETURNING balance, held",
-            OneStatement(1, ""),
+            GrantInOneStatement,
             cancellationToken);
 
     /// <summary>
