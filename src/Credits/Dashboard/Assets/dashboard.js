@@ -60,6 +60,15 @@
     $("status").textContent = message;
   }
 
+  // What an operator's last action did: the next refresh shows it instead of "Updated …", so
+  // the refresh an action triggers does not wipe its result before anyone can read it.
+  let actionResult = null;
+
+  function sayResult(message) {
+    actionResult = message;
+    say(message);
+  }
+
   function showError(message) {
     const box = $("error");
     box.textContent = message;
@@ -139,7 +148,8 @@
       renderFailed(failed.events || []);
       if (shownUser) await loadUser(shownUser, false);
       showError("");
-      say(`Updated ${time(stats.generated_at)} · refreshes every ${REFRESH_MS / 1000} s`);
+      say(actionResult ?? `Updated ${time(stats.generated_at)} · refreshes every ${REFRESH_MS / 1000} s`);
+      actionResult = null;
     } catch (e) {
       if (e.status !== 401) showError(e.message);
     } finally {
@@ -284,7 +294,7 @@
       try {
         const result = await api("POST", `/api/payments/${encodeURIComponent(id)}/assign`, body);
         showError("");
-        say(`Payment ${id} assigned to ${result.user_id}: ${result.status}, ${number(result.credits_added)} credits added, balance ${number(result.balance)}.`);
+        sayResult(`Payment ${id} assigned to ${result.user_id}: ${result.status}, ${number(result.credits_added)} credits added, balance ${number(result.balance)}.`);
         $("user-id").value = result.user_id;
         shownUser = result.user_id;
         await refresh();
@@ -318,7 +328,7 @@
       try {
         const result = await api("POST", `/api/events/${encodeURIComponent(e.id)}/replay`);
         showError("");
-        say(`Event ${e.id} replayed: ${result.status}${result.detail ? ` (${result.detail})` : ""}.`);
+        sayResult(`Event ${e.id} replayed: ${result.status}${result.detail ? ` (${result.detail})` : ""}.`);
         await refresh();
       } catch (err) {
         if (err.status !== 401) showError(`Could not replay ${e.id}: ${err.message}`);
