@@ -16,8 +16,13 @@ public sealed class BenchRun(BenchOptions options, TextWriter output)
             output.WriteLine($"--duration is capped at {MaxDuration.TotalSeconds} s: Stripe signatures older than 300 s are refused.");
             return 2;
         }
+        if (options.Url.Scheme != Uri.UriSchemeHttp)
+        {
+            output.WriteLine($"--url must be http://, not {options.Url.Scheme}://: the load generator speaks plain HTTP/1.1 on raw sockets, without TLS.");
+            return 2;
+        }
         using var client = CreateClient();
-        var runner = new LoadRunner(client, options.Senders);
+        using var runner = new LoadRunner(options.Url, options.ApiKey, options.Senders);
         var check = new AccountCheck(client, options.Senders);
         var accounts = Enumerable.Range(0, options.Users).Select(options.UserId).ToArray();
         output.WriteLine($"credits-bench {options.Mode.ToString().ToLowerInvariant()} -> {options.Url} ({options.Label}): " +
