@@ -4,6 +4,8 @@
 #   bench/ab.sh pg|sqlite [NAME=value ...]     e.g. bench/ab.sh pg CREDITS_WRITE_LANES=2
 # Environment: DLL (default the bench/run.sh publish, bench/out/credits/credits.dll), WARMUP (40000),
 # EVENTS (60000), DUR (10), BENCHARGS (e.g. --spend), SAMPLE_AT (seconds after start to sample, 30),
+# PG_OPTS (extra postgres settings, e.g. "-c shared_preload_libraries=pg_stat_statements"),
+# PG_SQL (a query whose answer is printed before PostgreSQL stops, e.g. on pg_stat_statements),
 # PERF=1 (perf record -g on the server for 5 s at SAMPLE_AT; needs DOTNET_PerfMapEnabled=1 to name .NET frames).
 # Run bench/run.sh once first (it builds and publishes). Alternate the variants and compare medians:
 # this machine is shared and single runs vary by 15 %.
@@ -18,7 +20,7 @@ as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$
 if [ "$MODE" = pg ]; then
   [ "$(id -u)" = 0 ] && chown postgres "$W"
   as_postgres "$PGBIN/initdb" -D "$W/data" -U postgres -A trust >/dev/null 2>&1
-  as_postgres "$PGBIN/pg_ctl" -D "$W/data" -l "$W/pg.log" -w -o "-p $PORT -k $W -c listen_addresses=127.0.0.1 -c shared_buffers=128MB" start >/dev/null
+  as_postgres "$PGBIN/pg_ctl" -D "$W/data" -l "$W/pg.log" -w -o "-p $PORT -k $W -c listen_addresses=127.0.0.1 -c shared_buffers=128MB ${PG_OPTS:-}" start >/dev/null
   export DATABASE_URL="Host=127.0.0.1;Port=$PORT;Username=postgres;Database=postgres"
 else
   export CREDITS_DATA_DIR=$W/sqlite
@@ -28,16 +30,20 @@ env "$@" dotnet "$DLL" serve --urls "http://127.0.0.1:$SPORT" >"$W/server.log" 2
 SPID=$!
 until curl -sf -o /dev/null "http://127.0.0.1:$SPORT/readyz"; do sleep 0.05; done
 ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+items() { curl -s "http://127.0.0.1:$SPORT/metrics" | awk '/^credits_group_commit_items_total/ {n += $NF} END {printf "%d", n}'; }
 pg_ticks() { local t=0; for p in $(pgrep -u postgres postgres); do t=$((t + $(ticks "$p"))); done; echo $t; }
 (sleep "${SAMPLE_AT:-30}"; b=$(pgrep -f credits-bench.dll | head -1)
- s0=$(ticks $SPID); p0=$(pg_ticks); b0=$(ticks "$b")
+ s0=$(ticks $SPID); p0=$(pg_ticks); b0=$(ticks "$b"); i0=$(items)
  [ -n "${PERF:-}" ] && perf record -F 499 -g -p $SPID -o "${PERF_OUT:-/tmp/perf.data}" -- sleep 5 >/dev/null 2>&1 || sleep 5
- echo "cpu over 5 s (ticks, 100 per core-second): server $(( $(ticks $SPID) - s0 )) postgres $(( $(pg_ticks) - p0 )) load generator $(( $(ticks "$b") - b0 ))") &
+ s=$(( $(ticks $SPID) - s0 )); p=$(( $(pg_ticks) - p0 )); l=$(( $(ticks "$b") - b0 )); n=$(( $(items) - i0 ))
+ echo "cpu over 5 s (ticks, 100 per core-second): server $s postgres $p load generator $l"
+ [ "$n" -gt 0 ] && echo "cpu per request (µs, $n requests committed in the window): server $((s * 10000 / n)) postgres $((p * 10000 / n)) load generator $((l * 10000 / n))") &
 dotnet "$BENCH" --url "http://127.0.0.1:$SPORT" --secret "$STRIPE_WEBHOOK_SECRET" --api-key "$CREDITS_API_KEY" \
   --events "${EVENTS:-60000}" --warmup "${WARMUP:-40000}" --duration "${DUR:-10}" --server-pid $SPID ${BENCHARGS:-} 2>&1 | grep -E "RESULT|FAIL"
 wait %2 2>/dev/null
 curl -s "http://127.0.0.1:$SPORT/metrics" | awk '/^credits_group_commit_(items|transactions)_total/ {v[$1]=$NF} END {
   for (k in v) { if (k ~ /items/) i=v[k]; else t=v[k] } if (t > 0) printf "group commit: %d items in %d transactions, %.1f per commit\n", i, t, i/t }'
+[ -n "${PG_SQL:-}" ] && psql -h 127.0.0.1 -p $PORT -U postgres -d postgres -c "$PG_SQL"
 kill $SPID; wait $SPID 2>/dev/null
 [ "$MODE" = pg ] && as_postgres "$PGBIN/pg_ctl" -D "$W/data" -m immediate stop >/dev/null
 rm -rf "$W"
