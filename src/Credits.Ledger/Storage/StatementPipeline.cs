@@ -101,8 +101,7 @@ internal sealed class StatementPipeline(NpgsqlConnection connection, NpgsqlTrans
             foreach (var statement in statements)
             {
                 var command = batch.CreateBatchCommand();
-                command.CommandText = statement.Sql;
-                SqlArguments.Bind(command.Parameters, command.CreateParameter, statement.Sql, statement.Args);
+                command.CommandText = SqlArguments.BindPositional(command.Parameters, command.CreateParameter, statement.Sql, statement.Args);
                 batch.BatchCommands.Add(command);
             }
             await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
