@@ -31,11 +31,15 @@ public sealed class GroupCommit : IAsyncDisposable
 
     private long _batches;
     private long _items;
+    private long _splitBatches;
 
     /// <summary>Transactions committed so far, and the work items they carried: items ÷ batches is the mean batch size.</summary>
     public long Batches => Interlocked.Read(ref _batches);
 
     public long Items => Interlocked.Read(ref _items);
+
+    /// <summary>Batches rolled back because an item failed; their items then ran one by one.</summary>
+    public long SplitBatches => Interlocked.Read(ref _splitBatches);
 
     /// <summary>
     /// Runs <paramref name="work"/> in a shared write transaction and completes after it commits.
@@ -120,6 +124,7 @@ public sealed class GroupCommit : IAsyncDisposable
                 return;
             }
             // Isolate: whoever failed gets its own exception; the others commit on their own.
+            Interlocked.Increment(ref _splitBatches);
             foreach (var item in batch)
             {
                 await RunBatchAsync(lane, [item]);

@@ -41,6 +41,8 @@ public sealed class CreditsMetrics
             "Group-commit transactions committed (webhooks, spends and grants share them).");
         meter.CreateObservableCounter("credits.group_commit.items", () => groupCommit.Items, "{item}",
             "Webhooks, spends and grants committed through group commit.");
+        meter.CreateObservableCounter("credits.group_commit.split_batches", () => groupCommit.SplitBatches, "{transaction}",
+            "Group-commit transactions rolled back because an item failed, whose items then ran one by one.");
     }
 
     public void OneStatementGrant() => _oneStatementGrants.Add(1);

@@ -48,6 +48,7 @@ public abstract class GroupCommitTests<TFixture>(TFixture db) : IClassFixture<TF
         Assert.All(seen, account => Assert.Equal(3, account?.Balance));
         Assert.Equal(500, groupCommit.Items);
         Assert.True(groupCommit.Batches < groupCommit.Items, $"{groupCommit.Batches} transactions for {groupCommit.Items} items: nothing was grouped");
+        Assert.Equal(0, groupCommit.SplitBatches);
     }
 
     [Fact]

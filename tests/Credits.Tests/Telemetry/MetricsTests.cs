@@ -38,6 +38,7 @@ public abstract class MetricsTests<TFixture>(TFixture db) : IClassFixture<TFixtu
         // Four processed events, delivered one at a time: four items in four transactions.
         Assert.Equal(4, Value(metrics, "credits_group_commit_items_total"));
         Assert.Equal(4, Value(metrics, "credits_group_commit_transactions_total"));
+        Assert.Equal(0, Value(metrics, "credits_group_commit_split_batches_total"));
     }
 
     /// <summary>The value of the one sample of <paramref name="name"/> carrying every given label.</summary>
