@@ -1,6 +1,6 @@
-using System.Text.RegularExpressions;
 using Credits.Tests.Api;
 using Credits.Tests.Infrastructure;
+using static Credits.Tests.Infrastructure.PrometheusText;
 
 namespace Credits.Tests.Telemetry;
 
@@ -39,16 +39,5 @@ public abstract class MetricsTests<TFixture>(TFixture db) : IClassFixture<TFixtu
         Assert.Equal(4, Value(metrics, "credits_group_commit_items_total"));
         Assert.Equal(4, Value(metrics, "credits_group_commit_transactions_total"));
         Assert.Equal(0, Value(metrics, "credits_group_commit_split_batches_total"));
-    }
-
-    /// <summary>The value of the one sample of <paramref name="name"/> carrying every given label.</summary>
-    private static double Value(string metrics, string name, params string[] labels)
-    {
-        var samples = metrics.Split('\n')
-            .Where(line => Regex.IsMatch(line, $@"^{Regex.Escape(name)}(\{{| )") && labels.All(line.Contains))
-            .ToList();
-        Assert.True(samples.Count == 1, $"expected one sample of {name} {string.Join(",", labels)}, found {samples.Count}:\n{metrics}");
-        var text = samples[0].Split(' ')[^1];
-        return double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
     }
 }
