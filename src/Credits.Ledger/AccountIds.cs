@@ -30,4 +30,12 @@ public static class AccountIds
             ? trimmed.ToLowerInvariant()
             : null;
     }
+
+    /// <summary>An email as logs and ledger reasons may show it: the first character and the domain (<c>a•••@example.com</c>).</summary>
+    public static string MaskEmail(string? email)
+    {
+        var trimmed = email?.Trim() ?? "";
+        var at = trimmed.LastIndexOf('@');
+        return at <= 0 ? "•••" : $"{trimmed[0]}•••{trimmed[at..]}";
+    }
 }
