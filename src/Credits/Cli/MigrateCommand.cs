@@ -13,12 +13,12 @@ public static class MigrateCommand
             Example: DATABASE_URL=postgres://credits:secret@localhost:5432/credits credits migrate
             """);
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetCliAction(async (context, cancellationToken) =>
         {
-            var options = CliConfiguration.Options(CliConfiguration.Load(parse.UnmatchedTokens));
-            var settings = CreditsApp.DatabaseFrom(options);
+            var options = CliConfiguration.Options(CliConfiguration.Load(context.Parse.UnmatchedTokens));
+            var settings = CreditsApp.MigrationDatabaseFrom(options);
             var applied = await SchemaMigrator.MigrateAsync(settings, cancellationToken);
-            Console.WriteLine(applied.Count == 0
+            await context.Out.WriteLineAsync(applied.Count == 0
                 ? $"{settings.Describe()}: schema already current."
                 : $"{settings.Describe()}: applied {string.Join(", ", applied)}.");
             return 0;

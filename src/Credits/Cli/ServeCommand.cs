@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Credits.Configuration;
 using Credits.Ledger.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Credits.Cli;
 
@@ -26,8 +27,20 @@ public static class ServeCommand
             {
                 args.Add($"--urls={value}");
             }
-            var app = CreditsApp.CreateBuilder([.. args]).Build().MapCredits();
+            WebApplication app;
+            try
+            {
+                app = CreditsApp.CreateBuilder([.. args]).Build().MapCredits();
+            }
+            catch (OptionsValidationException e)
+            {
+                // A bad setting is one sentence naming it, not a stack trace.
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {e.Message}");
+                return CliException.Usage;
+            }
             app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
+            // SIGTERM (each deploy) is handled by the host: listeners close, in-flight requests finish
+            // for up to CREDITS_SHUTDOWN_SECONDS, then RunAsync returns and the exit code is 0.
             await app.RunAsync(cancellationToken);
             return 0;
         });
