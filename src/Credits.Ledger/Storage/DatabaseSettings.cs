@@ -45,7 +45,9 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
             }
             catch (ArgumentException e)
             {
-                throw new DatabaseUrlException($"DATABASE_URL is neither a postgres:// URL nor a valid Npgsql connection string ({e.Message.Split(" (Parameter", 2)[0]}).");
+                throw new DatabaseUrlException(e.ParamName is { Length: > 0 } setting
+                    ? $"DATABASE_URL is neither a postgres:// URL nor a valid Npgsql connection string; check its '{setting}' setting."
+                    : "DATABASE_URL is neither a postgres:// URL nor a valid Npgsql connection string (Host=...;Username=...).");
             }
         }
         if (!Mentions(databaseUrl, "Command Timeout", "CommandTimeout"))

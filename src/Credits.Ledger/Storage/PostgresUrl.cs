@@ -71,7 +71,14 @@ internal static class PostgresUrl
                     fallbackName = value;
                     break;
                 default:
-                    Apply(builder, key, value);
+                    try
+                    {
+                        Apply(builder, key, value);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        throw new DatabaseUrlException($"DATABASE_URL parameter {key}={value} is not accepted by Npgsql: {e.Message.Split(" (Parameter", 2)[0].TrimEnd('.')}.");
+                    }
                     break;
             }
         }
@@ -113,7 +120,7 @@ internal static class PostgresUrl
             case "channel_binding": builder.ChannelBinding = OneOf(key, value, ChannelBindings); break;
             case "gssencmode": builder.GssEncryptionMode = OneOf(key, value, GssModes); break;
             case "krbsrvname": builder.KerberosServiceName = value; break;
-            case "require_auth": builder.RequireAuth = value; break;
+            case "require_auth": builder.RequireAuth = RequireAuth(value); break;
             case "target_session_attrs": builder.TargetSessionAttributes = OneOf(key, value, SessionAttributes); break;
             case "load_balance_hosts": builder.LoadBalanceHosts = OneOf(key, value, LoadBalancing); break;
             // ORM conventions: Prisma's pool size and schema, node-postgres' ssl flag.
@@ -150,6 +157,18 @@ internal static class PostgresUrl
 
     private static readonly Dictionary<string, string> SessionAttributes = new[]
         { "any", "read-write", "read-only", "primary", "standby", "prefer-standby" }.ToDictionary(v => v, StringComparer.Ordinal);
+
+    private static readonly Dictionary<string, string> AuthMethods = new(StringComparer.Ordinal)
+    {
+        ["password"] = "Password", ["md5"] = "MD5", ["gss"] = "GSS", ["sspi"] = "SSPI", ["scram-sha-256"] = "ScramSHA256", ["none"] = "None",
+    };
+
+    /// <summary>libpq's method names (scram-sha-256, md5, ...; "!" excludes one) in Npgsql's spelling.</summary>
+    private static string RequireAuth(string value) => string.Join(',', value.Split(',').Select(method =>
+    {
+        var negated = method.StartsWith('!');
+        return (negated ? "!" : "") + OneOf("require_auth", negated ? method[1..] : method, AuthMethods);
+    }));
 
     private static readonly Dictionary<string, bool> LoadBalancing = new(StringComparer.Ordinal) { ["disable"] = false, ["random"] = true };
 
