@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Data.Common;
 using Credits.Ledger.Storage;
 
 namespace Credits.Cli;
@@ -17,7 +18,15 @@ public static class MigrateCommand
         {
             var options = CliConfiguration.Options(CliConfiguration.Load(context.Parse.UnmatchedTokens));
             var settings = CreditsApp.MigrationDatabaseFrom(options);
-            var applied = await SchemaMigrator.MigrateAsync(settings, cancellationToken);
+            IReadOnlyList<string> applied;
+            try
+            {
+                applied = await SchemaMigrator.MigrateAsync(settings, cancellationToken);
+            }
+            catch (DbException e)
+            {
+                throw new CliException($"{settings.Describe()}: {e.Message.TrimEnd('.')}; check DATABASE_URL (docs/database.md).");
+            }
             await context.Out.WriteLineAsync(applied.Count == 0
                 ? $"{settings.Describe()}: schema already current."
                 : $"{settings.Describe()}: applied {string.Join(", ", applied)}.");

@@ -49,6 +49,16 @@ public sealed class DatabaseUrlServerTests(PostgresFixture db) : IClassFixture<P
             output.Trim());
     }
 
+    [Fact]
+    public async Task Migrate_against_an_unreachable_database_says_so_in_one_line()
+    {
+        var (exitCode, output) = await RunCreditsAsync("migrate", "postgresql://u@127.0.0.1:1/db?connect_timeout=3");
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith("error: PostgreSQL 127.0.0.1:1/db: ", output, StringComparison.Ordinal);
+        Assert.Single(output.Trim().Split('\n'));
+    }
+
     /// <summary>The form's parameters on the test server's host, port, user and database.</summary>
     private string Local(string form)
     {
