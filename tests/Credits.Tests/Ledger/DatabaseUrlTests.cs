@@ -59,14 +59,14 @@ public sealed class DatabaseUrlTests
         var (builder, _) = Parse("postgresql://u:p@db.example.com/db?sslmode=disable&application_name=credits&connect_timeout=10"
             + "&options=-c%20search_path%3Dledger&target_session_attrs=read-write&keepalives=1&keepalives_idle=30&keepalives_interval=5"
             + "&sslrootcert=%2Fetc%2Fca.pem&sslcert=%2Fetc%2Fc.pem&sslkey=%2Fetc%2Fk.pem&sslpassword=kp&gssencmode=disable&krbsrvname=pg"
-            + "&client_encoding=UTF8&require_auth=scram-sha-256,!md5&load_balance_hosts=random&sslnegotiation=postgres&passfile=%2Fetc%2Fpgpass");
+            + "&client_encoding=UTF8&require_auth=scram-sha-256,md5&load_balance_hosts=random&sslnegotiation=postgres&passfile=%2Fetc%2Fpgpass");
 
         Assert.Equal((SslMode.Disable, "credits", 10), (builder.SslMode, builder.ApplicationName, builder.Timeout));
         Assert.Equal(("-c search_path=ledger", "read-write"), (builder.Options, builder.TargetSessionAttributes));
         Assert.Equal((true, 30, 5), (builder.TcpKeepAlive, builder.TcpKeepAliveTime, builder.TcpKeepAliveInterval));
         Assert.Equal(("/etc/ca.pem", "/etc/c.pem", "/etc/k.pem", "kp"), (builder.RootCertificate, builder.SslCertificate, builder.SslKey, builder.SslPassword));
         Assert.Equal((GssEncryptionMode.Disable, "pg", "UTF8"), (builder.GssEncryptionMode, builder.KerberosServiceName, builder.ClientEncoding));
-        Assert.Equal(("ScramSHA256,!MD5", true, SslNegotiation.Postgres, "/etc/pgpass"), (builder.RequireAuth, builder.LoadBalanceHosts, builder.SslNegotiation, builder.Passfile));
+        Assert.Equal(("ScramSHA256,MD5", true, SslNegotiation.Postgres, "/etc/pgpass"), (builder.RequireAuth, builder.LoadBalanceHosts, builder.SslNegotiation, builder.Passfile));
     }
 
     [Fact]
@@ -100,6 +100,7 @@ public sealed class DatabaseUrlTests
         Assert.Equal("fallback", Parse("postgres://u@h/db?fallback_application_name=fallback").Builder.ApplicationName);
         Assert.Equal("chosen", Parse("postgres://u@h/db?application_name=chosen&fallback_application_name=fallback").Builder.ApplicationName);
         Assert.Null(Parse("postgres://u@h/db?sslmode=verify-full&sslrootcert=system").Builder.RootCertificate);
+        Assert.Equal("!MD5,!Password", Parse("postgres://u@h/db?require_auth=!md5,!password").Builder.RequireAuth);
     }
 
     [Theory]
@@ -111,6 +112,8 @@ public sealed class DatabaseUrlTests
     [InlineData("postgres://u@h:port/db", "DATABASE_URL parameter port=port is not a whole number between 1 and 65535.")]
     [InlineData("postgres:///db", "DATABASE_URL names no host; expected postgres://user:password@host:5432/database.")]
     [InlineData("Host=h;Bogus=1", "DATABASE_URL is neither a postgres:// URL nor a valid Npgsql connection string; check its 'bogus' setting.")]
+    [InlineData("postgres://u@h/db?require_auth=md5,!password",
+        "DATABASE_URL parameter require_auth=md5,!password is not accepted by Npgsql: Mixing both positive and negative authentication methods is not supported.")]
     [InlineData("postgres://u@h/db?require_auth=kerberos", "DATABASE_URL parameter require_auth=kerberos is not one of password, md5, gss, sspi, scram-sha-256, none.")]
     public void A_bad_url_is_one_sentence_naming_what_to_fix(string url, string message)
     {
