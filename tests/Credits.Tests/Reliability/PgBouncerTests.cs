@@ -36,6 +36,35 @@ public sealed class PgBouncerTests(PgBouncerFixture db) : IClassFixture<PgBounce
     }
 
     [Fact]
+    public async Task Without_pooler_mode_the_same_spends_fail_behind_PgBouncer_and_what_succeeded_is_consistent()
+    {
+        await using var server = await CreditsServer.StartAsync(db, s => s["DATABASE_URL"] = db.BouncerUrl(""));
+        var user = await server.UserWithAsync(1000);
+
+        var failures = new ConcurrentBag<string>();
+        var charged = new ConcurrentBag<string>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, 200).Select(i => $"unpooled-{i}"), new ParallelOptions { MaxDegreeOfParallelism = 24 },
+            async (key, cancellationToken) =>
+            {
+                using var response = await server.SpendAsync(user, 1, key, reason: key);
+                if (response.IsSuccessStatusCode)
+                {
+                    charged.Add(key);
+                }
+                else
+                {
+                    failures.Add($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+                }
+            });
+
+        Assert.NotEmpty(failures); // prepared statements that PgBouncer's next server connection does not have
+        await using var checks = new LedgerChecks(db.DirectSettings());
+        var stored = await checks.QueryAsync<string>("SELECT reason FROM ledger_entries WHERE account_id = @user AND amount = -1", new { user });
+        Assert.Equal(charged.Order(StringComparer.Ordinal), stored.Order(StringComparer.Ordinal));
+        await checks.AssertBalancesEqualLedgerAsync();
+    }
+
+    [Fact]
     public async Task Webhooks_grant_once_through_the_pooler()
     {
         await using var server = await CreditsServer.StartAsync(db);
