@@ -39,6 +39,7 @@ public static class ServeCommand
                 return CliException.Usage;
             }
             app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
+            ShutdownDeadline.Enforce(app);
             // SIGTERM (each deploy) is handled by the host: listeners close, in-flight requests finish
             // for up to CREDITS_SHUTDOWN_SECONDS, then RunAsync returns and the exit code is 0.
             await app.RunAsync(cancellationToken);

@@ -110,6 +110,44 @@ public abstract class ShutdownTests<TFixture>(TFixture db) : IClassFixture<TFixt
         await checks.AssertBalancesEqualLedgerAsync();
     }
 
+    [Fact]
+    public async Task Requests_still_waiting_when_CREDITS_SHUTDOWN_SECONDS_run_out_are_cut_off_unanswered_and_not_applied()
+    {
+        Assert.SkipWhen(db.SkipReason is not null, db.SkipReason ?? "");
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string?>
+        {
+            ["DATABASE_URL"] = db.DatabaseUrl,
+            ["CREDITS_DATA_DIR"] = db.DataDirectory,
+            ["CREDITS_SHUTDOWN_SECONDS"] = "2",
+            ["CREDITS_DB_TIMEOUT_SECONDS"] = "30",
+        });
+        var spender = StripeEvents.NewId("u_cut");
+        using (var funded = await server.PostEventAsync(StripeEvents.Paid(spender, 100), TestContext.Current.CancellationToken))
+        {
+            Assert.True(funded.IsSuccessStatusCode, server.Output);
+        }
+        var clock = Stopwatch.StartNew();
+        Outcome[] outcomes;
+        TimeSpan stoppedAfter;
+        int? exitCode;
+        await using (var blocker = await BlockWritesAsync())
+        {
+            var waiting = Enumerable.Range(0, 8).Select(i => SendAsync(server, spender, 99, 2 * i + 1, clock)).ToArray();
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+            var signalAt = clock.Elapsed;
+            exitCode = await server.TerminateAsync(TimeSpan.FromSeconds(10));
+            stoppedAfter = clock.Elapsed - signalAt;
+            outcomes = await Task.WhenAll(waiting);
+        }
+
+        Assert.True(exitCode == 0, $"exit code {exitCode?.ToString() ?? "(still running)"} after SIGTERM:\n{server.Output}");
+        Assert.InRange(stoppedAfter, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(6));
+        Assert.All(outcomes, o => Assert.Equal(Answer.None, o.Answer));
+        await using var checks = new LedgerChecks(db.Settings());
+        Assert.Equal(100, (await checks.BalancesAsync())[spender]);
+        Assert.Equal(0, await checks.ScalarAsync<long>("SELECT COUNT(*) FROM ledger_entries WHERE account_id = @spender AND amount < 0", new { spender }));
+    }
+
     private static async Task<Outcome> SendAsync(ServerProcess server, string spender, int worker, int i, Stopwatch clock)
     {
         var isSpend = i % 2 == 1;
