@@ -27,6 +27,8 @@ public static class EventText
         "payment_status", "mode",
     };
 
+    private static readonly byte[][] IdFieldsUtf8 = [.. IdFields.Select(Encoding.UTF8.GetBytes)];
+
     /// <summary>A string that is not valid Unicode: where it is (a JSON path) and what is wrong (a metric reason).</summary>
     public sealed record Invalid(string Field, string Reason)
     {
@@ -56,6 +58,11 @@ public static class EventText
         }
     }
 
+    /// <summary>
+    /// One pass of the reader over the raw bytes; property names are kept as offsets into the body,
+    /// so nothing is allocated unless a problem is found. Measured on a 3.6 KB event with non-ASCII
+    /// text: about 17 µs, against 10 µs for JsonDocument.Parse of the same bytes (docs/benchmarks.md).
+    /// </summary>
     private static Invalid? Walk(ReadOnlySpan<byte> utf8)
     {
         var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 64 });
@@ -70,12 +77,16 @@ public static class EventText
             }
             if (token == JsonTokenType.PropertyName)
             {
-                frames[^1] = frames[^1] with { Name = null };
+                frames[^1] = frames[^1] with { NameStart = -1 };
                 if (Check(reader.ValueSpan, reader.ValueIsEscaped) is { } nameProblem)
                 {
-                    return new Invalid($"{Path(frames)} (a property name)", nameProblem);
+                    return new Invalid($"{Path(utf8, frames)} (a property name)", nameProblem);
                 }
-                frames[^1] = frames[^1] with { Name = reader.GetString() };
+                // TokenStartIndex is the opening quote; ValueSpan is the raw text between the quotes.
+                frames[^1] = frames[^1] with
+                {
+                    NameStart = (int)reader.TokenStartIndex + 1, NameLength = reader.ValueSpan.Length, NameEscaped = reader.ValueIsEscaped,
+                };
                 continue;
             }
             if (frames.Count > 0 && frames[^1].IsArray)
@@ -84,23 +95,60 @@ public static class EventText
             }
             if (token == JsonTokenType.String)
             {
-                var name = frames.Count > 0 && !frames[^1].IsArray ? frames[^1].Name : null;
-                var idField = name is not null && (IdFields.Contains(name) || name.EndsWith("_id", StringComparison.Ordinal));
                 if (Check(reader.ValueSpan, reader.ValueIsEscaped) is { } problem)
                 {
-                    return new Invalid(Path(frames), problem);
+                    return new Invalid(Path(utf8, frames), problem);
                 }
-                if (idField && HasNoncharacter(reader.GetString()!))
+                if (frames.Count > 0 && IsIdField(utf8, frames[^1])
+                    && (reader.ValueIsEscaped ? HasNoncharacter(reader.GetString()!) : HasNoncharacter(reader.ValueSpan)))
                 {
-                    return new Invalid(Path(frames), Noncharacter);
+                    return new Invalid(Path(utf8, frames), Noncharacter);
                 }
             }
             else if (token is JsonTokenType.StartObject or JsonTokenType.StartArray)
             {
-                frames.Add(new Frame(token == JsonTokenType.StartArray, -1, null));
+                frames.Add(new Frame(token == JsonTokenType.StartArray, -1, -1, 0, false));
             }
         }
         return null;
+    }
+
+    private static bool IsIdField(ReadOnlySpan<byte> utf8, Frame frame)
+    {
+        if (frame.IsArray || frame.NameStart < 0)
+        {
+            return false;
+        }
+        var raw = utf8.Slice(frame.NameStart, frame.NameLength);
+        if (!frame.NameEscaped)
+        {
+            if (raw.EndsWith("_id"u8))
+            {
+                return true;
+            }
+            foreach (var id in IdFieldsUtf8)
+            {
+                if (raw.SequenceEqual(id))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+        var name = Name(utf8, frame);
+        return IdFields.Contains(name) || name.EndsWith("_id", StringComparison.Ordinal);
+    }
+
+    private static string Name(ReadOnlySpan<byte> utf8, Frame frame)
+    {
+        var raw = utf8.Slice(frame.NameStart, frame.NameLength);
+        if (!frame.NameEscaped)
+        {
+            return Encoding.UTF8.GetString(raw);
+        }
+        var quoted = new Utf8JsonReader([(byte)'"', .. raw, (byte)'"']);
+        quoted.Read();
+        return quoted.GetString()!;
     }
 
     /// <summary>The reason a raw (still escaped) JSON string is not valid text, or null.</summary>
@@ -166,11 +214,13 @@ public static class EventText
         return value;
     }
 
+    private static bool IsNoncharacter(Rune rune) => rune.Value is >= 0xFDD0 and <= 0xFDEF || (rune.Value & 0xFFFE) == 0xFFFE;
+
     private static bool HasNoncharacter(string text)
     {
         foreach (var rune in text.EnumerateRunes())
         {
-            if (rune.Value is >= 0xFDD0 and <= 0xFDEF || (rune.Value & 0xFFFE) == 0xFFFE)
+            if (IsNoncharacter(rune))
             {
                 return true;
             }
@@ -178,8 +228,23 @@ public static class EventText
         return false;
     }
 
+    /// <summary>The same over valid UTF-8, without decoding to a string.</summary>
+    private static bool HasNoncharacter(ReadOnlySpan<byte> utf8)
+    {
+        while (!utf8.IsEmpty)
+        {
+            Rune.DecodeFromUtf8(utf8, out var rune, out var consumed);
+            if (IsNoncharacter(rune))
+            {
+                return true;
+            }
+            utf8 = utf8[consumed..];
+        }
+        return false;
+    }
+
     /// <summary>data.object.metadata.user_id, shown safely: a sender's property names are printable ASCII here, and short.</summary>
-    private static string Path(List<Frame> frames)
+    private static string Path(ReadOnlySpan<byte> utf8, List<Frame> frames)
     {
         var path = new StringBuilder();
         foreach (var frame in frames)
@@ -188,12 +253,13 @@ public static class EventText
             {
                 path.Append('[').Append(frame.Index).Append(']');
             }
-            else if (frame.Name is { } name)
+            else if (frame.NameStart >= 0)
             {
                 if (path.Length > 0)
                 {
                     path.Append('.');
                 }
+                var name = Name(utf8, frame);
                 foreach (var c in name.Length > MaxSegment ? name[..MaxSegment] + "…" : name)
                 {
                     path.Append(c is >= ' ' and <= '~' or '…' ? c.ToString() : $"\\u{(int)c:x4}");
@@ -207,5 +273,6 @@ public static class EventText
         return path.Length == 0 ? "the body" : path.ToString();
     }
 
-    private readonly record struct Frame(bool IsArray, int Index, string? Name);
+    /// <summary>An open object or array: the array's current index, or the object's current property name (offsets into the body).</summary>
+    private readonly record struct Frame(bool IsArray, int Index, int NameStart, int NameLength, bool NameEscaped);
 }
