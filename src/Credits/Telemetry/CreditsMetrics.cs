@@ -9,6 +9,7 @@ public sealed class CreditsMetrics
 
     private readonly Counter<long> _webhookEvents;
     private readonly Counter<long> _signatureFailures;
+    private readonly Counter<long> _invalidEvents;
     private readonly Counter<long> _credits;
     private readonly Histogram<double> _webhookDuration;
     private readonly Counter<long> _oneStatementGrants;
@@ -20,6 +21,8 @@ public sealed class CreditsMetrics
         var meter = meterFactory.Create(MeterName);
         _webhookEvents = meter.CreateCounter<long>("credits.webhook.events", "{event}", "Webhook events processed, by event type and outcome status.");
         _signatureFailures = meter.CreateCounter<long>("credits.webhook.signature_failures", "{request}", "Webhook requests refused for their signature, by reason.");
+        _invalidEvents = meter.CreateCounter<long>("credits.webhook.invalid_events", "{request}",
+            "Correctly signed webhook bodies refused as not an event: not UTF-8, not valid Unicode, not JSON, not an event.");
         _credits = meter.CreateCounter<long>("credits.movements", "{credit}", "Credits moved, by direction (granted, reversed, spent).");
         _oneStatementGrants = meter.CreateCounter<long>("credits.webhook.one_statement_grants", "{event}",
             "Grants made by the one-statement path on PostgreSQL; every other event takes the per-statement path.");
@@ -48,6 +51,8 @@ public sealed class CreditsMetrics
     public void OneStatementGrant() => _oneStatementGrants.Add(1);
 
     public void SignatureFailed(string reason) => _signatureFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void InvalidEvent(string reason) => _invalidEvents.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void CreditsMoved(string direction, long credits)
     {
