@@ -92,6 +92,10 @@ public abstract class AlertMetricsTests<TFixture>(TFixture db) : IClassFixture<T
 
     private static readonly TimeSpan BacklogCache = Credits.Telemetry.BacklogGauges.CacheFor + TimeSpan.FromSeconds(1);
 
-    private static Task<string> Scrape(CreditsServer server) =>
-        server.Client.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+    /// <summary>The Prometheus exporter answers repeated scrapes from a copy for 300 ms (real time): wait that out first.</summary>
+    private static async Task<string> Scrape(CreditsServer server)
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(350), TestContext.Current.CancellationToken);
+        return await server.Client.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+    }
 }
