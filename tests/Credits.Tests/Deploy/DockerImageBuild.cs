@@ -31,7 +31,11 @@ public sealed class DockerImageBuild : IAsyncLifetime
     /// <summary>The image's environment (container paths), from the runtime stage's ENV lines.</summary>
     public Dictionary<string, string> Environment => Dockerfile.Runtime.Environment(BaseImageEnvironment);
 
-    public string Host(string containerPath) => Path.Combine(Root, containerPath.TrimStart('/'));
+    /// <summary>A path of the runtime image (what the container sees) on this machine.</summary>
+    public string Host(string containerPath) => Path.Combine(Root, "image", containerPath.TrimStart('/'));
+
+    /// <summary>A path of the build stage's file system on this machine.</summary>
+    public string BuildHost(string containerPath) => Path.Combine(Root, "build", containerPath.TrimStart('/'));
 
     public async ValueTask InitializeAsync()
     {
@@ -43,18 +47,18 @@ public sealed class DockerImageBuild : IAsyncLifetime
             {
                 case "WORKDIR":
                     workdir = Path.Combine(workdir, instruction.Arguments);
-                    Directory.CreateDirectory(Host(workdir));
+                    Directory.CreateDirectory(BuildHost(workdir));
                     break;
                 case "COPY":
                     var parts = instruction.Arguments.Split(' ');
-                    var destination = Host(Path.Combine(workdir, parts[^1]));
+                    var destination = BuildHost(Path.Combine(workdir, parts[^1]));
                     foreach (var source in parts[..^1])
                     {
                         CopyFromContext(source, destination);
                     }
                     break;
                 case "RUN":
-                    await RunAsync(instruction.Arguments, Host(workdir));
+                    await RunAsync(instruction.Arguments, BuildHost(workdir));
                     break;
                 default:
                     Assert.Fail($"DockerImageBuild does not emulate {instruction.Keyword} in the build stage; teach it before using it in the Dockerfile.");
@@ -72,7 +76,7 @@ public sealed class DockerImageBuild : IAsyncLifetime
             {
                 var parts = instruction.Arguments.Split(' ');
                 Assert.StartsWith($"--from={Dockerfile.Build.Name}", parts[0]);
-                CopyDirectory(Host(parts[1]), Host(Path.Combine(runtimeWorkdir, parts[2])));
+                CopyDirectory(BuildHost(parts[1]), Host(Path.Combine(runtimeWorkdir, parts[2])));
             }
             else if (instruction.Keyword == "VOLUME")
             {
@@ -108,7 +112,7 @@ public sealed class DockerImageBuild : IAsyncLifetime
     {
         Ran.Add(command);
         // Absolute paths in the command are the container's: map them into the scratch root.
-        var mapped = string.Join(' ', command.Split(' ').Select(token => token.StartsWith('/') ? Host(token) : token));
+        var mapped = string.Join(' ', command.Split(' ').Select(token => token.StartsWith('/') ? BuildHost(token) : token));
         // nice: the build is the heaviest thing in the suite and must not starve the timing-sensitive tests.
         var info = new ProcessStartInfo("nice", ["-n", "10", "bash", "-c", mapped])
         {
@@ -133,7 +137,7 @@ public sealed class DockerImageBuild : IAsyncLifetime
         if (File.Exists(full))
         {
             Directory.CreateDirectory(destination);
-            File.Copy(full, Path.Combine(destination, Path.GetFileName(full)));
+            File.Copy(full, Path.Combine(destination, Path.GetFileName(full)), overwrite: true);
             return;
         }
         foreach (var file in Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories))
@@ -146,7 +150,7 @@ public sealed class DockerImageBuild : IAsyncLifetime
             }
             var target = Path.Combine(destination, Path.GetRelativePath(full, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
+            File.Copy(file, target, overwrite: true);
         }
     }
 

@@ -35,8 +35,8 @@ public sealed class DockerfileTests(DockerImageBuild image, PostgresFixture post
     [Fact]
     public void Build_context_leaves_out_build_output_and_the_data_folder()
     {
-        var context = Directory.EnumerateFileSystemEntries(image.Host("/src"), "*", SearchOption.AllDirectories)
-            .Select(p => Path.GetRelativePath(image.Host("/src"), p).Replace('\\', '/'))
+        var context = Directory.EnumerateFileSystemEntries(image.BuildHost("/src"), "*", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(image.BuildHost("/src"), p).Replace('\\', '/'))
             .ToList();
         Assert.Contains("src/Credits/Credits.csproj", context);
         // What the publish wrote itself is in obj/ and bin/ of the copy; nothing was copied from the working tree's.
