@@ -100,7 +100,7 @@ public sealed class DockerfileTests(DockerImageBuild image, PostgresFixture post
     }
 
     /// <summary>A listening socket (state 0A) bound to 0.0.0.0 in /proc/net/tcp: the platform's router can reach it.</summary>
-    private static bool ListensOnAllInterfaces(int port) =>
+    public static bool ListensOnAllInterfaces(int port) =>
         File.ReadLines("/proc/net/tcp").Skip(1)
             .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Any(f => f[1] == $"00000000:{port:X4}" && f[3] == "0A");
