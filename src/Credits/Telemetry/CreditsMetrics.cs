@@ -13,6 +13,7 @@ public sealed class CreditsMetrics
     private readonly Counter<long> _credits;
     private readonly Histogram<double> _webhookDuration;
     private readonly Counter<long> _oneStatementGrants;
+    private readonly Counter<long> _webhookResponses;
     private readonly RecentLatency _recentLatency;
 
     public CreditsMetrics(IMeterFactory meterFactory, RecentLatency recentLatency)
@@ -26,6 +27,8 @@ public sealed class CreditsMetrics
         _credits = meter.CreateCounter<long>("credits.movements", "{credit}", "Credits moved, by direction (granted, reversed, spent).");
         _oneStatementGrants = meter.CreateCounter<long>("credits.webhook.one_statement_grants", "{event}",
             "Grants made by the one-statement path on PostgreSQL; every other event takes the per-statement path.");
+        _webhookResponses = meter.CreateCounter<long>("credits.webhook.responses", "{response}",
+            "Answers sent to webhook deliveries, by HTTP status code (5xx ones make Stripe retry).");
         _webhookDuration = meter.CreateHistogram<double>("credits.webhook.duration", "s", "Time to verify, process and commit one webhook event.");
     }
 
@@ -47,6 +50,9 @@ public sealed class CreditsMetrics
         meter.CreateObservableCounter("credits.group_commit.split_batches", () => groupCommit.SplitBatches, "{transaction}",
             "Group-commit transactions rolled back because an item failed, whose items then ran one by one.");
     }
+
+    public void WebhookAnswered(int statusCode) =>
+        _webhookResponses.Add(1, new KeyValuePair<string, object?>("code", statusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     public void OneStatementGrant() => _oneStatementGrants.Add(1);
 
