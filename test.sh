@@ -59,6 +59,13 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     || echo "   chromium could not be installed (see $RESULTS/chromium.txt): the dashboard browser test will be skipped"
 fi
 
+# The alert rules' tests run Prometheus's promtool; Debian's prometheus package has it (they skip, saying so, without).
+if ! command -v promtool >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "== installing prometheus (promtool) for the alert rule tests"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus) >"$RESULTS/prometheus.txt" 2>&1 \
+    || echo "   prometheus could not be installed (see $RESULTS/prometheus.txt): the promtool tests will be skipped"
+fi
+
 # The pooler tests go through a real PgBouncer in pool_mode=transaction in front of the throwaway
 # PostgreSQL (Debian's package; installed quietly if missing, they skip, saying so, without).
 PGBOUNCER=${PGBOUNCER:-/usr/sbin/pgbouncer}

@@ -1,5 +1,9 @@
+using System.Text.Json.Serialization;
+
 namespace Credits.Ledger;
 
+/// <summary>Stored by name with an Idempotency-Key's answer, so adding an outcome never changes a stored one.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<HoldOutcome>))]
 public enum HoldOutcome
 {
     Placed,
@@ -18,4 +22,7 @@ public enum HoldOutcome
     Insufficient,
     UnknownAccount,
     NotFound,
+
+    /// <summary>The Idempotency-Key was used before for another request (or operation): refused, nothing changed.</summary>
+    KeyReused,
 }

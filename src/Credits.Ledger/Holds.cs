@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json;
 using Credits.Ledger.Storage;
 using Dapper;
 
@@ -7,11 +9,16 @@ namespace Credits.Ledger;
 /// Reserve credits before work, then capture (charge all or part) or release them. A hold moves
 /// accounts.held, never the balance; only a capture writes a ledger row. Expired holds are
 /// released by the next spend or hold on the account (<see cref="ExpireAsync"/>) and are never
-/// counted by reads, so no background job is needed.
+/// counted by reads, so no background job is needed. Each step takes an Idempotency-Key (required
+/// to place, optional to capture or release), claimed in the same transaction as the change: the
+/// same key and request replay the first answer, the same key with another request is refused.
 /// </summary>
 public sealed class Holds(CreditLedger ledger)
 {
     public const string CaptureSourceKind = "hold_capture";
+    public const string PlaceOperation = "hold";
+    public const string CaptureOperation = "hold_capture";
+    public const string ReleaseOperation = "hold_release";
 
     /// <summary>What reads report as held: active holds not yet past expiry (needs @now).</summary>
     public const string HeldSql =
@@ -19,7 +26,8 @@ public sealed class Holds(CreditLedger ledger)
 
     private const string Columns = "id, account_id, credits, status, captured, expires_at, created_at, updated_at";
 
-    public async Task<HoldResult> PlaceAsync(string accountId, long credits, TimeSpan ttl, CancellationToken cancellationToken)
+    /// <summary>A refusal (too little available, no such account) commits nothing, so the key stays free for a retry.</summary>
+    public async Task<HoldResult> PlaceAsync(string accountId, string key, long credits, TimeSpan ttl, CancellationToken cancellationToken)
     {
         if (credits <= 0)
         {
@@ -27,6 +35,11 @@ public sealed class Holds(CreditLedger ledger)
         }
         var now = ledger.Now();
         await using var tx = await ledger.Database.BeginAsync(cancellationToken);
+        var hash = IdempotencyKeys.Hash(PlaceOperation, credits, ((long)ttl.TotalSeconds).ToString(CultureInfo.InvariantCulture));
+        if (await IdempotencyKeys.TryClaimAsync(tx, accountId, key, PlaceOperation, hash, now, cancellationToken) is { } stored)
+        {
+            return Earlier(stored, hash);
+        }
         await ExpireAsync(tx, accountId, now, onlyIfDue: true, cancellationToken);
         var funds = await tx.QuerySingleOrDefaultAsync<Funds>(
             """
@@ -54,18 +67,23 @@ public sealed class Holds(CreditLedger ledger)
         await tx.ExecuteAsync(
             $"INSERT INTO holds ({Columns}) VALUES (@Id, @AccountId, @Credits, @Status, 0, @ExpiresAt, @CreatedAt, @UpdatedAt)",
             hold, cancellationToken);
-        await tx.CommitAsync(cancellationToken);
-        return new HoldResult(HoldOutcome.Placed, hold, funds);
+        return await CommitAsync(tx, accountId, key, new HoldResult(HoldOutcome.Placed, hold, funds), cancellationToken);
     }
 
     /// <summary>Charges <paramref name="credits"/> (all when null) and gives the rest back, in one transaction.</summary>
-    public async Task<HoldResult> CaptureAsync(string holdId, long? credits, CancellationToken cancellationToken)
+    public async Task<HoldResult> CaptureAsync(string holdId, long? credits, string? key, CancellationToken cancellationToken)
     {
         var now = ledger.Now();
         await using var tx = await ledger.Database.BeginAsync(cancellationToken);
         if (await GetAsync(tx, holdId, cancellationToken) is not { } hold)
         {
             return new HoldResult(HoldOutcome.NotFound);
+        }
+        // A capture of the whole hold is one request however it is written (no body, or its credits).
+        var hash = IdempotencyKeys.Hash($"{CaptureOperation}\n{holdId}", credits ?? hold.Credits, null);
+        if (key is not null && await IdempotencyKeys.TryClaimAsync(tx, hold.AccountId, key, CaptureOperation, hash, now, cancellationToken) is { } stored)
+        {
+            return Earlier(stored, hash);
         }
         var amount = credits ?? hold.Credits;
         if (amount <= 0 || amount > hold.Credits)
@@ -75,7 +93,7 @@ public sealed class Holds(CreditLedger ledger)
         await ExpireAsync(tx, hold.AccountId, now, onlyIfDue: false, cancellationToken);
         if (!await SettleAsync(tx, holdId, HoldStatus.Captured, amount, now, cancellationToken))
         {
-            return await AlreadySettledAsync(tx, holdId, HoldStatus.Captured, credits, now, cancellationToken);
+            return await AlreadySettledAsync(tx, holdId, HoldStatus.Captured, credits, key, now, cancellationToken);
         }
         // The hold's own credits count as available to it. A reversal since it was placed may
         // leave too little; then nothing is charged and the hold stays active.
@@ -93,11 +111,11 @@ public sealed class Holds(CreditLedger ledger)
         await CreditLedger.InsertEntryAsync(tx,
             new Posting(hold.AccountId, -amount, Spending.SpendKind, CaptureSourceKind, hold.Id, $"captured {amount} of {hold.Credits} held"),
             now, cancellationToken);
-        await tx.CommitAsync(cancellationToken);
-        return new HoldResult(HoldOutcome.Captured, hold with { Status = HoldStatus.Captured, Captured = amount, UpdatedAt = now }, funds);
+        return await CommitAsync(tx, hold.AccountId, key,
+            new HoldResult(HoldOutcome.Captured, hold with { Status = HoldStatus.Captured, Captured = amount, UpdatedAt = now }, funds), cancellationToken);
     }
 
-    public async Task<HoldResult> ReleaseAsync(string holdId, CancellationToken cancellationToken)
+    public async Task<HoldResult> ReleaseAsync(string holdId, string? key, CancellationToken cancellationToken)
     {
         var now = ledger.Now();
         await using var tx = await ledger.Database.BeginAsync(cancellationToken);
@@ -105,16 +123,21 @@ public sealed class Holds(CreditLedger ledger)
         {
             return new HoldResult(HoldOutcome.NotFound);
         }
+        var hash = IdempotencyKeys.Hash($"{ReleaseOperation}\n{holdId}", 0, null);
+        if (key is not null && await IdempotencyKeys.TryClaimAsync(tx, hold.AccountId, key, ReleaseOperation, hash, now, cancellationToken) is { } stored)
+        {
+            return Earlier(stored, hash);
+        }
         await ExpireAsync(tx, hold.AccountId, now, onlyIfDue: false, cancellationToken);
         if (!await SettleAsync(tx, holdId, HoldStatus.Released, 0, now, cancellationToken))
         {
-            return await AlreadySettledAsync(tx, holdId, HoldStatus.Released, null, now, cancellationToken);
+            return await AlreadySettledAsync(tx, holdId, HoldStatus.Released, null, key, now, cancellationToken);
         }
         var funds = await tx.QuerySingleOrDefaultAsync<Funds>(
             "UPDATE accounts SET held = held - @Credits, updated_at = @now WHERE id = @AccountId RETURNING balance, held",
             new { hold.Credits, hold.AccountId, now }, cancellationToken);
-        await tx.CommitAsync(cancellationToken);
-        return new HoldResult(HoldOutcome.Released, hold with { Status = HoldStatus.Released, UpdatedAt = now }, funds);
+        return await CommitAsync(tx, hold.AccountId, key, new HoldResult(HoldOutcome.Released, hold with { Status = HoldStatus.Released, UpdatedAt = now }, funds),
+            cancellationToken);
     }
 
     public async Task<Hold?> GetAsync(string holdId, CancellationToken cancellationToken)
@@ -172,13 +195,40 @@ public sealed class Holds(CreditLedger ledger)
     /// again for what already happened (a retry) is answered as it stands; anything else is refused.
     /// </summary>
     private static async Task<HoldResult> AlreadySettledAsync(
-        LedgerTransaction tx, string holdId, string wanted, long? credits, long now, CancellationToken cancellationToken)
+        LedgerTransaction tx, string holdId, string wanted, long? credits, string? key, long now, CancellationToken cancellationToken)
     {
         var hold = (await GetAsync(tx, holdId, cancellationToken))!.AsOf(now);
         var funds = await Spending.FundsAsync(tx, hold.AccountId, cancellationToken);
-        await tx.CommitAsync(cancellationToken);
         var retry = hold.Status == wanted && (credits is null || credits == hold.Captured)
             || (wanted == HoldStatus.Released && hold.Status == HoldStatus.Expired);
-        return new HoldResult(retry ? HoldOutcome.Unchanged : HoldOutcome.Settled, hold, funds);
+        var result = new HoldResult(retry ? HoldOutcome.Unchanged : HoldOutcome.Settled, hold, funds);
+        if (retry)
+        {
+            return await CommitAsync(tx, hold.AccountId, key, result, cancellationToken);
+        }
+        // The sweep's writes are kept; a refusal is not remembered, so the key is given back.
+        if (key is not null)
+        {
+            await IdempotencyKeys.ReleaseAsync(tx, hold.AccountId, key, cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+        return result;
     }
+
+    /// <summary>Stores the answer with the key (when there is one) and commits it with the change.</summary>
+    private static async Task<HoldResult> CommitAsync(LedgerTransaction tx, string accountId, string? key, HoldResult result, CancellationToken cancellationToken)
+    {
+        if (key is not null)
+        {
+            await IdempotencyKeys.CompleteAsync(tx, accountId, key, JsonSerializer.Serialize(result), cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    /// <summary>The key was used before: its first answer when the request is the same, else a refusal.</summary>
+    private static HoldResult Earlier(IdempotencyKeys.StoredKey stored, string hash) =>
+        stored.RequestHash == hash && stored.Response is { } response && JsonSerializer.Deserialize<HoldResult>(response) is { } first
+            ? first with { Replayed = true }
+            : new HoldResult(HoldOutcome.KeyReused);
 }

@@ -66,8 +66,15 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
         SELECT entry.id AS entry_id, moved.balance, moved.held FROM moved, entry
         """;
 
-    /// <summary>The ledger source of a keyed movement: unique per account and key, like the key itself.</summary>
-    public static string SourceId(string accountId, string key) => $"{accountId}:{key}";
+    /// <summary>
+    /// The ledger source of a keyed movement (spend, grant, transfer): unique per account and key,
+    /// like the key itself. The account's <c>%</c> and <c>:</c> are escaped (<c>%25</c>, <c>%3A</c>), so
+    /// the first <c>:</c> ends the account and no two pairs meet: <c>a:b</c> + <c>c</c> is
+    /// <c>a%3Ab:c</c>, <c>a</c> + <c>b:c</c> is <c>a:b:c</c>. Ids without those characters read
+    /// <c>account:key</c> as before. Schema/*/0008_source_ids.sql rewrote rows of the older form.
+    /// </summary>
+    public static string SourceId(string accountId, string key) =>
+        $"{accountId.Replace("%", "%25", StringComparison.Ordinal).Replace(":", "%3A", StringComparison.Ordinal)}:{key}";
 
     private Task<MovementResult> MoveAsync(
         string kind, string accountId, string key, long credits, string? reason, string moveSql, string oneStatementSql, CancellationToken cancellationToken)

@@ -34,7 +34,8 @@ public static class CreditsApp
         });
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
         {
-            builder.WebHost.UseUrls(DefaultUrl);
+            // Render, Heroku, Fly and Cloud Run say where to listen with PORT, on every interface (their router is not loopback).
+            builder.WebHost.UseUrls(CreditsOptions.PortUrl(builder.Configuration[CreditsOptions.PortVariable]) ?? DefaultUrl);
         }
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -120,6 +121,7 @@ public static class CreditsApp
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseWebhookResponseCounts();
         app.MapServiceEndpoints();
         app.MapMetrics();
         app.MapOpenApi();

@@ -9,9 +9,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Credits.Api;
 
 /// <summary>
-/// Reserve credits before work (<c>POST /api/users/{id}/holds</c>), then capture all or part
-/// (<c>POST /api/holds/{id}/capture</c>) or give them back (<c>/release</c>). A retried capture or
-/// release answers 200 with the hold as it stands; an expired hold has released itself.
+/// Reserve credits before work (<c>POST /api/users/{id}/holds</c>, with a required Idempotency-Key),
+/// then capture all or part (<c>POST /api/holds/{id}/capture</c>) or give them back (<c>/release</c>),
+/// each with an optional key. The same key and body replay the first answer (a retried create
+/// returns the same hold); another body is a 409. Without a key, a retried capture or release
+/// answers 200 with the hold as it stands; an expired hold has released itself.
 /// </summary>
 public static class HoldsApi
 {
@@ -26,7 +28,8 @@ public static class HoldsApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status402PaymentRequired)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary($"Reserve credits for ttl_seconds (default {DefaultTtlSeconds}); they stop being available");
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary($"Reserve credits for ttl_seconds (default {DefaultTtlSeconds}); they stop being available (needs an Idempotency-Key header)");
         var holds = api.MapGroup("/holds").WithTags("Holds").ProducesProblem(StatusCodes.Status404NotFound);
         holds.MapGet("/{id}", GetAsync).WithSummary("A hold and its status: active, captured, released or expired");
         holds.MapPost("/{id}/capture", CaptureAsync)
@@ -34,10 +37,10 @@ public static class HoldsApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status402PaymentRequired)
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithSummary("Charge all of a hold, or credits of it, and release the rest; the body is optional");
+            .WithSummary("Charge all of a hold, or credits of it, and release the rest; the body and an Idempotency-Key header are optional");
         holds.MapPost("/{id}/release", ReleaseAsync)
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithSummary("Give a hold's credits back without charging");
+            .WithSummary("Give a hold's credits back without charging; an Idempotency-Key header is optional");
         return outer;
     }
 
@@ -84,6 +87,10 @@ public static class HoldsApi
         {
             return CreditProblems.UnknownUser(id);
         }
+        if (CreditProblems.ReadKey(request, out var key) is { } keyProblem)
+        {
+            return keyProblem;
+        }
         var (body, problem) = await JsonBody.ReadAsync<HoldRequest>(request, cancellationToken);
         if (problem is not null)
         {
@@ -95,11 +102,13 @@ public static class HoldsApi
         {
             return invalid;
         }
-        var result = await holds.PlaceAsync(id, credits, TimeSpan.FromSeconds(ttl), cancellationToken);
+        var result = await holds.PlaceAsync(id, key, credits, TimeSpan.FromSeconds(ttl), cancellationToken);
+        MarkReplayed(request, result);
         return result.Outcome switch
         {
             HoldOutcome.Placed => TypedResults.Created($"/api/holds/{result.Hold!.Id}", HoldResponse.From(result.Hold, result.Funds)),
             HoldOutcome.Insufficient => CreditProblems.Insufficient(id, credits, result.Funds!, "this hold"),
+            HoldOutcome.KeyReused => KeyReused(key, $"user '{id}'", "hold"),
             _ => CreditProblems.UnknownUser(id),
         };
     }
@@ -110,6 +119,10 @@ public static class HoldsApi
     private static async Task<Results<Ok<HoldResponse>, ProblemHttpResult>> CaptureAsync(
         string id, HttpRequest request, Holds holds, CreditsMetrics metrics, CancellationToken cancellationToken)
     {
+        if (ReadOptionalKey(request, out var key) is { } keyProblem)
+        {
+            return keyProblem;
+        }
         long? credits = null;
         if (request.ContentLength > 0 || request.HasJsonContentType())
         {
@@ -127,27 +140,62 @@ public static class HoldsApi
                 credits = amount;
             }
         }
-        var result = await holds.CaptureAsync(id, credits, cancellationToken);
-        if (result.Outcome == HoldOutcome.Captured)
+        var result = await holds.CaptureAsync(id, credits, key, cancellationToken);
+        if (result is { Outcome: HoldOutcome.Captured, Replayed: false })
         {
             metrics.CreditsMoved("spent", result.Hold!.Captured);
         }
+        MarkReplayed(request, result);
         return result.Outcome switch
         {
             HoldOutcome.MoreThanHeld => Problems.BadRequest("Invalid credits",
                 $"credits {credits} is more than the {result.Hold!.Credits} held by {id}; capture at most what was held. Nothing was charged."),
             HoldOutcome.Insufficient => CreditProblems.Insufficient(result.Hold!.AccountId, credits ?? result.Hold.Credits,
                 result.Funds! with { Held = result.Funds!.Held - result.Hold.Credits }, "this capture"),
-            _ => Answer(id, result, "captured"),
+            _ => Answer(id, result, "captured", key),
         };
     }
 
-    private static async Task<Results<Ok<HoldResponse>, ProblemHttpResult>> ReleaseAsync(string id, Holds holds, CancellationToken cancellationToken) =>
-        Answer(id, await holds.ReleaseAsync(id, cancellationToken), "released");
+    private static async Task<Results<Ok<HoldResponse>, ProblemHttpResult>> ReleaseAsync(
+        string id, HttpRequest request, Holds holds, CancellationToken cancellationToken)
+    {
+        if (ReadOptionalKey(request, out var key) is { } keyProblem)
+        {
+            return keyProblem;
+        }
+        var result = await holds.ReleaseAsync(id, key, cancellationToken);
+        MarkReplayed(request, result);
+        return Answer(id, result, "released", key);
+    }
 
-    private static Results<Ok<HoldResponse>, ProblemHttpResult> Answer(string id, HoldResult result, string verb) => result.Outcome switch
+    /// <summary>Capture and release are safe to retry without a key; a key, when sent, must be well formed.</summary>
+    private static ProblemHttpResult? ReadOptionalKey(HttpRequest request, out string? key)
+    {
+        key = null;
+        if (!request.Headers.ContainsKey(CreditProblems.IdempotencyKeyHeader))
+        {
+            return null;
+        }
+        var problem = CreditProblems.ReadKey(request, out var read);
+        key = read;
+        return problem;
+    }
+
+    private static void MarkReplayed(HttpRequest request, HoldResult result)
+    {
+        if (result.Replayed)
+        {
+            request.HttpContext.Response.Headers[SpendingApi.ReplayedHeader] = "true";
+        }
+    }
+
+    private static ProblemHttpResult KeyReused(string? key, string scope, string what) => Problems.Conflict(
+        $"The Idempotency-Key '{key}' was already used on {scope} for a different request; send a new key for a new {what}. Nothing was changed.");
+
+    private static Results<Ok<HoldResponse>, ProblemHttpResult> Answer(string id, HoldResult result, string verb, string? key) => result.Outcome switch
     {
         HoldOutcome.NotFound => UnknownHold(id),
+        HoldOutcome.KeyReused => KeyReused(key, $"the account of hold {id}", verb == "captured" ? "capture" : "release"),
         HoldOutcome.Settled => Problems.Conflict(
             $"Hold {id} is already {result.Hold!.Status}{(result.Hold.Status == HoldStatus.Captured ? $" ({result.Hold.Captured} credits)" : "")}, so it cannot be {verb}; place a new hold. Nothing was changed."),
         _ => TypedResults.Ok(HoldResponse.From(result.Hold!, result.Funds)),

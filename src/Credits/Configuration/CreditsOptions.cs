@@ -53,6 +53,18 @@ public sealed class CreditsOptions
     [ConfigurationKeyName("CREDITS_SHUTDOWN_SECONDS")]
     public int ShutdownSeconds { get; set; } = 25;
 
+    public const string PortVariable = "PORT";
+
+    /// <summary>Set by hosting platforms; used only when --urls is not given (see <see cref="PortUrl"/>).</summary>
+    [ConfigurationKeyName(PortVariable)]
+    public string? Port { get; set; }
+
+    /// <summary><c>http://0.0.0.0:$PORT</c> for a valid PORT, else null (an invalid one is reported by <see cref="Validate"/>).</summary>
+    public static string? PortUrl(string? port) =>
+        int.TryParse(port?.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) && number is >= 1 and <= 65535
+            ? $"http://0.0.0.0:{number.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+            : null;
+
     public IReadOnlyList<string> WebhookSecrets() =>
         (StripeWebhookSecret ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
@@ -78,6 +90,10 @@ public sealed class CreditsOptions
         if (WriteLanes is < 1 or > 64 || MaxBatch is < 1 or > 10_000)
         {
             return "CREDITS_WRITE_LANES must be between 1 and 64 and CREDITS_MAX_BATCH between 1 and 10000.";
+        }
+        if (!string.IsNullOrWhiteSpace(Port) && PortUrl(Port) is null)
+        {
+            return $"PORT '{Port}' is not a port number; set it to a number between 1 and 65535, or unset it and pass --urls.";
         }
         if (!Uri.TryCreate(StripeApiBase, UriKind.Absolute, out _))
         {

@@ -85,12 +85,7 @@ public sealed class PaymentReversals(CreditLedger ledger)
             """,
             new { paymentIntent, now }, cancellationToken);
 
-    /// <summary>
-    /// Signed credits for this step. Refunds: the purchase's credits in proportion to the cumulative
-    /// refunded amount, rounded down (in the buyer's favour), less what earlier refund steps took.
-    /// Disputes: whatever is left of the purchase. Won disputes: what the dispute took. Never more
-    /// than the purchase has left, never more than it granted.
-    /// </summary>
+    /// <summary>Reads what earlier reversals of the purchase took, then <see cref="CreditsFor(ReversalFacts, long, long, long, long)"/>.</summary>
     private static async Task<long> CreditsFor(LedgerTransaction tx, ReversalFacts facts, GrantedPurchase purchase, CancellationToken cancellationToken)
     {
         var totals = await tx.QuerySingleOrDefaultAsync<ReversalTotals>(
@@ -100,21 +95,36 @@ public sealed class PaymentReversals(CreditLedger ledger)
             FROM payment_reversals WHERE payment_intent = @PaymentIntent AND status = 'applied'
             """,
             purchase, cancellationToken);
-        var remaining = Math.Max(0, purchase.Credits + (totals?.Net ?? 0));
+        var disputed = facts.Kind == ReversalFacts.DisputeWon
+            ? await tx.QuerySingleOrDefaultAsync<long?>(
+                "SELECT credits FROM payment_reversals WHERE source_kind = 'dispute' AND source_id = @SourceId AND status = 'applied'",
+                facts, cancellationToken)
+            : null;
+        return CreditsFor(facts, purchase.Credits, totals?.Net ?? 0, totals?.Refunds ?? 0, disputed ?? 0);
+    }
+
+    /// <summary>
+    /// Signed credits for this step, from what the purchase granted and what earlier steps moved
+    /// (<paramref name="net"/>: all applied reversals, <paramref name="refunds"/>: the refunds among
+    /// them, <paramref name="disputed"/>: what the dispute being won took; all zero or negative).
+    /// Refunds: the purchase's credits in proportion to the cumulative refunded amount, rounded down
+    /// (in the buyer's favour), less what earlier refund steps took. Disputes: whatever is left of the
+    /// purchase. Won disputes: what the dispute took. Never more than the purchase has left, never
+    /// more than it granted.
+    /// </summary>
+    public static long CreditsFor(ReversalFacts facts, long granted, long net, long refunds, long disputed)
+    {
+        var remaining = Math.Max(0, granted + net);
         switch (facts.Kind)
         {
             case ReversalFacts.Refund:
                 var charge = facts.ChargeAmount ?? 0;
-                var target = charge <= 0 || facts.Amount >= charge ? purchase.Credits : purchase.Credits * facts.Amount / charge;
-                var taken = -(totals?.Refunds ?? 0);
-                return -Math.Clamp(target - taken, 0, remaining);
+                var target = charge <= 0 || facts.Amount >= charge ? granted : granted * facts.Amount / charge;
+                return -Math.Clamp(target + refunds, 0, remaining);
             case ReversalFacts.Dispute:
                 return -remaining;
             default:
-                var disputed = await tx.QuerySingleOrDefaultAsync<long?>(
-                    "SELECT credits FROM payment_reversals WHERE source_kind = 'dispute' AND source_id = @SourceId AND status = 'applied'",
-                    facts, cancellationToken);
-                return Math.Min(-(disputed ?? 0), purchase.Credits - remaining);
+                return Math.Min(-disputed, granted - remaining);
         }
     }
 

@@ -8,6 +8,9 @@ namespace Credits.Stripe;
 /// </summary>
 public sealed class StripeEvent : IDisposable
 {
+    public const string NotJson = "not_json";
+    public const string NotAnEvent = "not_an_event";
+
     private const int MaxIdLength = 255;
     private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64 };
 
@@ -36,20 +39,34 @@ public sealed class StripeEvent : IDisposable
     /// <summary>The id of data.object, when it has one.</summary>
     public string? ObjectId => Object.Text("id");
 
-    public static StripeEvent? TryParse(ReadOnlyMemory<byte> utf8, out string? error)
+    public static StripeEvent? TryParse(ReadOnlyMemory<byte> utf8, out string? error) => TryParse(utf8, out error, out _, out _);
+
+    /// <summary>
+    /// <paramref name="refusal"/> says why a body was refused, for the metric (<see cref="EventText"/>'s
+    /// reasons, nul, not_json, not_an_event); <paramref name="field"/> names the string that is not
+    /// valid Unicode, when one is.
+    /// </summary>
+    public static StripeEvent? TryParse(ReadOnlyMemory<byte> utf8, out string? error, out string? refusal, out string? field)
     {
-        // JSON must be UTF-8; the reader only notices bad bytes inside a string when the string is
-        // read (and then throws), so a body that is not UTF-8 is refused up front.
+        field = null;
+        // JSON must be UTF-8 and its strings valid Unicode; .NET throws when it reads a string that
+        // is not (a lone surrogate escape, bad bytes), so every string is checked before anything
+        // reads one, and the answer names the field.
+        if (EventText.FindInvalid(utf8.Span) is { } invalid)
+        {
+            (error, refusal, field) = ($"The event's {invalid.Describe()}; Stripe never sends such text. Nothing was stored.", invalid.Reason, invalid.Field);
+            return null;
+        }
         if (!System.Text.Unicode.Utf8.IsValid(utf8.Span))
         {
-            error = "The body is not valid UTF-8; Stripe sends a JSON event object encoded as UTF-8.";
+            (error, refusal) = ("The body is not valid UTF-8; Stripe sends a JSON event object encoded as UTF-8.", EventText.NotUtf8);
             return null;
         }
         // A NUL (only ever written \u0000 in JSON) is in no Stripe event, PostgreSQL cannot store it
         // in text, and .NET's number parsing ignores trailing NULs ("50\u0000" would read as 50).
         if (utf8.Span.IndexOf("\\u0000"u8) >= 0)
         {
-            error = "The body contains a NUL character (\\u0000), which no Stripe event carries.";
+            (error, refusal) = ("The body contains a NUL character (\\u0000), which no Stripe event carries.", "nul");
             return null;
         }
         JsonDocument document;
@@ -59,10 +76,11 @@ public sealed class StripeEvent : IDisposable
         }
         catch (JsonException)
         {
-            error = "The body is not valid JSON (or nests deeper than 64 levels); Stripe sends a JSON event object.";
+            (error, refusal) = ("The body is not valid JSON (or nests deeper than 64 levels); Stripe sends a JSON event object.", NotJson);
             return null;
         }
 
+        refusal = NotAnEvent;
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object || root.Text("object") != "event")
         {
@@ -86,7 +104,7 @@ public sealed class StripeEvent : IDisposable
             return null;
         }
 
-        error = null;
+        (error, refusal) = (null, null);
         return new StripeEvent(document, id, type, dataObject, System.Text.Encoding.UTF8.GetString(utf8.Span))
         {
             Created = root.Integer("created"),

@@ -69,10 +69,14 @@ public static class WebhookEndpoint
             metrics.SignatureFailed(check.Failure.ToString());
             return Problems.BadRequest("Invalid Stripe signature", check.Message!);
         }
-        using var evt = StripeEvent.TryParse(body, out var error);
+        using var evt = StripeEvent.TryParse(body, out var error, out var refusal, out var field);
         if (evt is null)
         {
-            return Problems.BadRequest("Not a Stripe event", error!);
+            metrics.InvalidEvent(refusal!);
+            return field is null
+                ? Problems.BadRequest("Not a Stripe event", error!)
+                : TypedResults.Problem(error, statusCode: StatusCodes.Status400BadRequest, title: "Not valid Unicode",
+                    extensions: new Dictionary<string, object?> { ["field"] = field });
         }
         try
         {

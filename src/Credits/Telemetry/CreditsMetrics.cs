@@ -9,9 +9,11 @@ public sealed class CreditsMetrics
 
     private readonly Counter<long> _webhookEvents;
     private readonly Counter<long> _signatureFailures;
+    private readonly Counter<long> _invalidEvents;
     private readonly Counter<long> _credits;
     private readonly Histogram<double> _webhookDuration;
     private readonly Counter<long> _oneStatementGrants;
+    private readonly Counter<long> _webhookResponses;
     private readonly RecentLatency _recentLatency;
 
     public CreditsMetrics(IMeterFactory meterFactory, RecentLatency recentLatency)
@@ -20,9 +22,13 @@ public sealed class CreditsMetrics
         var meter = meterFactory.Create(MeterName);
         _webhookEvents = meter.CreateCounter<long>("credits.webhook.events", "{event}", "Webhook events processed, by event type and outcome status.");
         _signatureFailures = meter.CreateCounter<long>("credits.webhook.signature_failures", "{request}", "Webhook requests refused for their signature, by reason.");
+        _invalidEvents = meter.CreateCounter<long>("credits.webhook.invalid_events", "{request}",
+            "Correctly signed webhook bodies refused as not an event: not UTF-8, not valid Unicode, not JSON, not an event.");
         _credits = meter.CreateCounter<long>("credits.movements", "{credit}", "Credits moved, by direction (granted, reversed, spent).");
         _oneStatementGrants = meter.CreateCounter<long>("credits.webhook.one_statement_grants", "{event}",
             "Grants made by the one-statement path on PostgreSQL; every other event takes the per-statement path.");
+        _webhookResponses = meter.CreateCounter<long>("credits.webhook.responses", "{response}",
+            "Answers sent to webhook deliveries, by HTTP status code (5xx ones make Stripe retry).");
         _webhookDuration = meter.CreateHistogram<double>("credits.webhook.duration", "s", "Time to verify, process and commit one webhook event.");
     }
 
@@ -45,9 +51,14 @@ public sealed class CreditsMetrics
             "Group-commit transactions rolled back because an item failed, whose items then ran one by one.");
     }
 
+    public void WebhookAnswered(int statusCode) =>
+        _webhookResponses.Add(1, new KeyValuePair<string, object?>("code", statusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
     public void OneStatementGrant() => _oneStatementGrants.Add(1);
 
     public void SignatureFailed(string reason) => _signatureFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void InvalidEvent(string reason) => _invalidEvents.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void CreditsMoved(string direction, long credits)
     {

@@ -65,21 +65,31 @@ public sealed class ServerProcess : IAsyncDisposable
     /// Starts credits.dll with the given environment (DATABASE_URL empty means SQLite in
     /// CREDITS_DATA_DIR) and waits until /readyz answers 200.
     /// </summary>
-    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string?> environment, TimeSpan? requestTimeout = null)
+    public static Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string?> environment, TimeSpan? requestTimeout = null)
     {
         var port = FreePort();
-        var info = new ProcessStartInfo("dotnet")
+        return LaunchAsync("dotnet", [CreditsDll.Path, "serve", "--urls", $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}"], environment, port, requestTimeout);
+    }
+
+    /// <summary>
+    /// Starts any command that runs the server (credits.dll without --urls, a published apphost) and
+    /// waits until /readyz answers 200 on 127.0.0.1:<paramref name="port"/>, where it must listen.
+    /// </summary>
+    public static async Task<ServerProcess> LaunchAsync(
+        string fileName, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> environment, int port, TimeSpan? requestTimeout = null)
+    {
+        var info = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
-        info.ArgumentList.Add(CreditsDll.Path);
-        info.ArgumentList.Add("serve");
-        info.ArgumentList.Add("--urls");
-        info.ArgumentList.Add($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
-        foreach (var name in new[] { "DATABASE_URL", "STRIPE_WEBHOOK_SECRET", "CREDITS_API_KEY", "CREDITS_LIVEMODE", "CREDITS_DATA_DIR", "CREDITS_DB_TIMEOUT_SECONDS" })
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        foreach (var name in new[] { "DATABASE_URL", "STRIPE_WEBHOOK_SECRET", "CREDITS_API_KEY", "CREDITS_LIVEMODE", "CREDITS_DATA_DIR", "CREDITS_DB_TIMEOUT_SECONDS", "PORT" })
         {
             info.Environment.Remove(name);
         }

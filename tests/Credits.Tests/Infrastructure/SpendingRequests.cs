@@ -14,14 +14,16 @@ public static class SpendingRequests
     public static Task<HttpResponseMessage> GrantAsync(this CreditsServer server, string user, long credits, string? key, string? reason = "goodwill") =>
         server.PostJsonAsync($"/api/users/{user}/grants", JsonSerializer.Serialize(new { credits, reason }), key);
 
-    public static Task<HttpResponseMessage> HoldAsync(this CreditsServer server, string user, long credits, int? ttlSeconds = null) =>
-        server.PostJsonAsync($"/api/users/{user}/holds", JsonSerializer.Serialize(new { credits, ttl_seconds = ttlSeconds }), null);
+    /// <summary>A new hold; without <paramref name="key"/>, under a new Idempotency-Key (the header is required).</summary>
+    public static Task<HttpResponseMessage> HoldAsync(this CreditsServer server, string user, long credits, int? ttlSeconds = null, string? key = null) =>
+        server.PostJsonAsync($"/api/users/{user}/holds", JsonSerializer.Serialize(new { credits, ttl_seconds = ttlSeconds }), key ?? StripeEvents.NewId("hold"));
 
-    public static Task<HttpResponseMessage> CaptureAsync(this CreditsServer server, string holdId, long? credits = null) =>
-        server.PostJsonAsync($"/api/holds/{holdId}/capture", credits is null ? null : JsonSerializer.Serialize(new { credits }), null);
+    /// <summary>The Idempotency-Key is optional on capture and release: none is sent unless given.</summary>
+    public static Task<HttpResponseMessage> CaptureAsync(this CreditsServer server, string holdId, long? credits = null, string? key = null) =>
+        server.PostJsonAsync($"/api/holds/{holdId}/capture", credits is null ? null : JsonSerializer.Serialize(new { credits }), key);
 
-    public static Task<HttpResponseMessage> ReleaseAsync(this CreditsServer server, string holdId) =>
-        server.PostJsonAsync($"/api/holds/{holdId}/release", null, null);
+    public static Task<HttpResponseMessage> ReleaseAsync(this CreditsServer server, string holdId, string? key = null) =>
+        server.PostJsonAsync($"/api/holds/{holdId}/release", null, key);
 
     public static Task<HttpResponseMessage> PostJsonAsync(this CreditsServer server, string path, string? json, string? key)
     {

@@ -36,6 +36,9 @@ public abstract class SpendingPropertyTests<TFixture>(TFixture db) : IClassFixtu
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
+    /// <summary>Captures and releases run both ways: a new Idempotency-Key behaves exactly as none.</summary>
+    private static string? FreshKeyOrNone(long seed) => seed % 2 == 0 ? null : Guid.NewGuid().ToString();
+
     [Fact]
     public async Task Any_sequence_keeps_balance_equal_to_the_ledger_and_never_overdraws()
     {
@@ -89,7 +92,7 @@ public abstract class SpendingPropertyTests<TFixture>(TFixture db) : IClassFixtu
                             }
                             break;
                         case OpKind.Hold:
-                            if ((await holds.PlaceAsync(accountId, op.Credits, TimeSpan.FromMinutes(5), Cancel)).Hold is { } hold)
+                            if ((await holds.PlaceAsync(accountId, Guid.NewGuid().ToString(), op.Credits, TimeSpan.FromMinutes(5), Cancel)).Hold is { } hold)
                             {
                                 placed.Enqueue(hold.Id);
                             }
@@ -97,8 +100,8 @@ public abstract class SpendingPropertyTests<TFixture>(TFixture db) : IClassFixtu
                         case OpKind.Capture or OpKind.Release when placed.ToArray() is { Length: > 0 } ids:
                             var holdId = ids[op.Pick % ids.Length];
                             var settled = op.Kind == OpKind.Capture
-                                ? await holds.CaptureAsync(holdId, Math.Min(op.Credits, 5), Cancel)
-                                : await holds.ReleaseAsync(holdId, Cancel);
+                                ? await holds.CaptureAsync(holdId, Math.Min(op.Credits, 5), FreshKeyOrNone(op.Credits), Cancel)
+                                : await holds.ReleaseAsync(holdId, FreshKeyOrNone(op.Credits), Cancel);
                             if (settled.Outcome == HoldOutcome.Captured)
                             {
                                 Interlocked.Add(ref spent, settled.Hold!.Captured);
@@ -176,7 +179,7 @@ public abstract class SpendingPropertyTests<TFixture>(TFixture db) : IClassFixtu
                 Assert.Equal(MovementStatus.Replayed, (await spending.SpendAsync(model.AccountId, lastKey, lastCredits, null, Cancel)).Status);
                 break;
             case OpKind.Hold:
-                var placed = await holds.PlaceAsync(model.AccountId, op.Credits, TimeSpan.FromSeconds(op.Seconds), Cancel);
+                var placed = await holds.PlaceAsync(model.AccountId, Guid.NewGuid().ToString(), op.Credits, TimeSpan.FromSeconds(op.Seconds), Cancel);
                 Assert.Equal(available >= op.Credits ? HoldOutcome.Placed : HoldOutcome.Insufficient, placed.Outcome);
                 if (placed.Hold is { } created)
                 {
@@ -191,7 +194,7 @@ public abstract class SpendingPropertyTests<TFixture>(TFixture db) : IClassFixtu
                     "captured" when hold.Captured == amount => HoldOutcome.Unchanged,
                     _ => HoldOutcome.Settled,
                 };
-                Assert.Equal(expected, (await holds.CaptureAsync(hold.Id, amount, Cancel)).Outcome);
+                Assert.Equal(expected, (await holds.CaptureAsync(hold.Id, amount, FreshKeyOrNone(op.Credits), Cancel)).Outcome);
                 if (expected == HoldOutcome.Captured)
                 {
                     (hold.Status, hold.Captured) = ("captured", amount);
@@ -205,7 +208,7 @@ public abstract class SpendingPropertyTests<TFixture>(TFixture db) : IClassFixtu
                     "active" => HoldOutcome.Released,
                     "captured" => HoldOutcome.Settled,
                     _ => HoldOutcome.Unchanged,
-                }, (await holds.ReleaseAsync(hold.Id, Cancel)).Outcome);
+                }, (await holds.ReleaseAsync(hold.Id, FreshKeyOrNone(op.Credits), Cancel)).Outcome);
                 if (status == "active")
                 {
                     hold.Status = "released";
