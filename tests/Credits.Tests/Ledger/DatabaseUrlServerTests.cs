@@ -49,10 +49,12 @@ public sealed class DatabaseUrlServerTests(PostgresFixture db) : IClassFixture<P
             output.Trim());
     }
 
-    [Fact]
-    public async Task Migrate_against_an_unreachable_database_says_so_in_one_line()
+    [Theory]
+    [InlineData("migrate")]
+    [InlineData("serve")]
+    public async Task An_unreachable_database_stops_the_command_with_one_line(string command)
     {
-        var (exitCode, output) = await RunCreditsAsync("migrate", "postgresql://u@127.0.0.1:1/db?connect_timeout=3");
+        var (exitCode, output) = await RunCreditsAsync(command, "postgresql://u@127.0.0.1:1/db?connect_timeout=3");
 
         Assert.Equal(1, exitCode);
         Assert.StartsWith("error: PostgreSQL 127.0.0.1:1/db: ", output, StringComparison.Ordinal);
