@@ -27,6 +27,13 @@ public sealed class CreditsOptions
     [ConfigurationKeyName("CREDITS_LIVEMODE")]
     public bool? Livemode { get; set; }
 
+    public const string CreateUnknownAccounts = "create";
+    public const string ParkUnknownAccounts = "park";
+
+    /// <summary>What a payment naming an account id Credits has never seen does, when nothing else disagrees: create it, or park it.</summary>
+    [ConfigurationKeyName("CREDITS_UNKNOWN_ACCOUNTS")]
+    public string UnknownAccounts { get; set; } = CreateUnknownAccounts;
+
     /// <summary>How long one database command may take before the request fails with 503.</summary>
     [ConfigurationKeyName("CREDITS_DB_TIMEOUT_SECONDS")]
     public int DatabaseTimeoutSeconds { get; set; } = 10;
@@ -64,6 +71,10 @@ public sealed class CreditsOptions
         if (WriteLanes is < 1 or > 64 || MaxBatch is < 1 or > 10_000)
         {
             return "CREDITS_WRITE_LANES must be between 1 and 64 and CREDITS_MAX_BATCH between 1 and 10000.";
+        }
+        if (UnknownAccounts is not (CreateUnknownAccounts or ParkUnknownAccounts))
+        {
+            return $"CREDITS_UNKNOWN_ACCOUNTS '{UnknownAccounts}' must be '{CreateUnknownAccounts}' or '{ParkUnknownAccounts}'.";
         }
         if (!Uri.TryCreate(StripeApiBase, UriKind.Absolute, out _))
         {

@@ -219,7 +219,7 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
         var session = StripeEvents.CheckoutSession(userId: user, amountTotal: 1234);
         var sessionId = (string)session["id"]!;
         _stripe.Sessions[sessionId] = session;
-        _stripe.LineItems[sessionId] = [("price_pro_live", 1)];
+        _stripe.LineItems[sessionId] = [new FakeLineItem("price_pro_live", 1)];
 
         var body = await server.DeliverAsync(StripeEvents.Completed(session));
 
