@@ -24,6 +24,15 @@ public static class IdempotencyKeys
 
     /// <summary>Null when this transaction now owns the key; otherwise what the first request stored.</summary>
     internal static async Task<MovementResult?> ClaimAsync(
+        LedgerTransaction tx, string accountId, string key, string operation, string hash, long now, CancellationToken cancellationToken) =>
+        await TryClaimAsync(tx, accountId, key, operation, hash, now, cancellationToken) is not { } stored
+            ? null
+            : stored.RequestHash == hash && stored.Response is { } response
+                ? new MovementResult(MovementStatus.Replayed, JsonSerializer.Deserialize<Movement>(response))
+                : new MovementResult(MovementStatus.KeyReused);
+
+    /// <summary>Null when this transaction now owns the key; otherwise the first request's hash and stored answer, for any kind of answer.</summary>
+    internal static async Task<StoredKey?> TryClaimAsync(
         LedgerTransaction tx, string accountId, string key, string operation, string hash, long now, CancellationToken cancellationToken)
     {
         var claimed = await tx.ExecuteAsync(
@@ -37,13 +46,10 @@ public static class IdempotencyKeys
         {
             return null;
         }
-        var stored = await tx.QuerySingleOrDefaultAsync<StoredKey>(
+        return await tx.QuerySingleOrDefaultAsync<StoredKey>(
             "SELECT request_hash, response FROM idempotency_keys WHERE account_id = @accountId AND key = @key",
             new { accountId, key }, cancellationToken)
             ?? throw new InvalidOperationException($"Idempotency key '{key}' conflicted but cannot be read back.");
-        return stored.RequestHash == hash && stored.Response is { } response
-            ? new MovementResult(MovementStatus.Replayed, JsonSerializer.Deserialize<Movement>(response))
-            : new MovementResult(MovementStatus.KeyReused);
     }
 
     /// <summary>Undoes this transaction's claim of a key whose request was refused.</summary>
@@ -53,11 +59,14 @@ public static class IdempotencyKeys
             new { accountId, key }, cancellationToken);
 
     internal static Task CompleteAsync(LedgerTransaction tx, string key, Movement movement, CancellationToken cancellationToken) =>
-        tx.ExecuteAsync(
-            "UPDATE idempotency_keys SET status_code = 200, response = @response WHERE account_id = @AccountId AND key = @key",
-            new { movement.AccountId, key, response = JsonSerializer.Serialize(movement) }, cancellationToken);
+        CompleteAsync(tx, movement.AccountId, key, JsonSerializer.Serialize(movement), cancellationToken);
 
-    private sealed class StoredKey
+    internal static Task CompleteAsync(LedgerTransaction tx, string accountId, string key, string response, CancellationToken cancellationToken) =>
+        tx.ExecuteAsync(
+            "UPDATE idempotency_keys SET status_code = 200, response = @response WHERE account_id = @accountId AND key = @key",
+            new { accountId, key, response }, cancellationToken);
+
+    internal sealed class StoredKey
     {
         public required string RequestHash { get; init; }
         public string? Response { get; init; }

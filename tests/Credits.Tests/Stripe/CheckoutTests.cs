@@ -40,6 +40,7 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
 
     private static async Task<string> CreateSessionAsync(CreditsServer server, string user, string pack = "pro")
     {
+        (await server.PutUserAsync(user, null)).EnsureSuccessStatusCode();
         using var response = await server.Client.PostAsJsonAsync("/api/checkout/sessions", new
         {
             user_id = user,
@@ -61,6 +62,7 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
     {
         await using var server = await StartAsync();
         var user = User();
+        (await server.PutUserAsync(user, null)).EnsureSuccessStatusCode();
 
         using var response = await server.Client.PostAsJsonAsync("/api/checkout/sessions", new
         {
