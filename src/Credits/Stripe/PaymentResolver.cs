@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Credits.Stripe;
 
 /// <summary>
-/// Whose credits a paid session buys, and how many (docs/resolution.md). The account signals:
+/// Whose credits a paid session buys, and how many (docs/events.md). The account signals:
 /// R, the account recorded when Credits created the session; M, metadata.user_id else
 /// client_reference_id; C, the account the Stripe customer is linked to; E, the one account with
 /// the payer's email. When they disagree nobody is credited: the payment is parked with a
