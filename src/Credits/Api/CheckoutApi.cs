@@ -31,7 +31,8 @@ public static class CheckoutApi
     /// The account must exist, or <c>email</c> creates it; a stale or mistyped id is a 404, never a new account.
     /// </summary>
     private static async Task<Results<Ok<CreatedCheckoutSession>, ProblemHttpResult>> CreateAsync(
-        HttpRequest request, IStripeApi stripe, IOptions<PackOptions> packs, CreditLedger ledger, CancellationToken cancellationToken)
+        HttpRequest request, IStripeApi stripe, IOptions<PackOptions> packs, CreditLedger ledger, UnmatchedPayments unmatched,
+        CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<CheckoutRequest>(request, cancellationToken);
         if (problem is not null)
@@ -83,9 +84,13 @@ public static class CheckoutApi
         }
         if (account is null)
         {
-            await using var tx = await ledger.Database.BeginAsync(cancellationToken);
-            await ledger.UpsertAccountAsync(tx, userId, email, cancellationToken);
-            await tx.CommitAsync(cancellationToken);
+            await using (var tx = await ledger.Database.BeginAsync(cancellationToken))
+            {
+                await ledger.UpsertAccountAsync(tx, userId, email, cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+            }
+            // As registering with PUT /api/users does: parked payments made with this email are the new account's.
+            await unmatched.ClaimByEmailAsync(userId, email!, cancellationToken);
         }
         var checkout = new NewCheckoutSession(userId, pack, body.SuccessUrl!, body.CancelUrl!, account?.Email ?? email, quantity);
         return await CallStripeAsync(async () =>

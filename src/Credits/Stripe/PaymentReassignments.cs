@@ -89,13 +89,17 @@ public sealed partial class PaymentReassignments(CreditLedger ledger, ILogger<Pa
             "UPDATE payment_reassignments SET from_account = @from, credits = @remaining WHERE session_id = @sessionId AND idempotency_key = @key",
             new { from = owner.AccountId, remaining, sessionId, key }, cancellationToken);
 
-        long fromBalance, toBalance;
+        long fromBalance = 0, toBalance = 0;
         if (remaining > 0)
         {
-            fromBalance = (await ledger.PostAsync(tx, new Posting(owner.AccountId, -remaining, OutKind, OutKind, sourceId,
-                $"checkout session {sessionId} moved to user {toUser}: {reason}"), cancellationToken)).Balance;
-            toBalance = (await ledger.PostAsync(tx, new Posting(toUser, remaining, InKind, InKind, sourceId,
-                $"checkout session {sessionId} moved from user {owner.AccountId}: {reason}"), cancellationToken)).Balance;
+            var outRow = new Posting(owner.AccountId, -remaining, OutKind, OutKind, sourceId, $"checkout session {sessionId} moved to user {toUser}: {reason}");
+            var inRow = new Posting(toUser, remaining, InKind, InKind, sourceId, $"checkout session {sessionId} moved from user {owner.AccountId}: {reason}");
+            // Accounts in id order, as transfers take them, so the two never deadlock.
+            foreach (var posting in string.CompareOrdinal(owner.AccountId, toUser) < 0 ? new[] { outRow, inRow } : [inRow, outRow])
+            {
+                var balance = (await ledger.PostAsync(tx, posting, cancellationToken)).Balance;
+                (fromBalance, toBalance) = posting == outRow ? (balance, toBalance) : (fromBalance, balance);
+            }
         }
         else
         {
