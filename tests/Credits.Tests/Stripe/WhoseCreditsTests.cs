@@ -92,6 +92,9 @@ public abstract class WhoseCreditsTests<TFixture>(TFixture db) : IClassFixture<T
         Assert.Equal(ada, candidates[0].GetProperty("user_id").GetString());
         Assert.Contains("email", candidates[0].GetProperty("why").GetString());
         Assert.Contains(candidates, c => c.GetProperty("user_id").GetString() == stale);
+        // Registering the email again does not claim it: the signals disagreed, so an operator decides.
+        (await server.PutUserAsync(ada, email)).EnsureSuccessStatusCode();
+        Assert.Equal(0, await server.BalanceAsync(ada));
 
         var assigned = await server.ExpectAsync(HttpStatusCode.OK,
             server.Client.PostAsJsonAsync($"/api/payments/{sessionId}/assign", new { user_id = ada }, Cancel));
