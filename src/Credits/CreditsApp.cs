@@ -79,6 +79,8 @@ public static class CreditsApp
         services.AddSingleton<CheckoutFulfillment>();
         services.AddSingleton<PaymentReversals>();
         services.AddSingleton<UnmatchedPayments>();
+        services.AddSingleton<PaymentReassignments>();
+        services.AddSingleton<Transfers>();
         services.AddSingleton<EventProcessor>();
         services.AddSingleton<IStripeApi>(sp => new StripeApiClient(sp.GetRequiredService<IOptions<CreditsOptions>>().Value));
         services.AddSingleton<LineItemLookup>();
@@ -129,6 +131,7 @@ public static class CreditsApp
         api.MapUsersListApi();
         api.MapSpendingApi();
         api.MapHoldsApi();
+        api.MapMovesApi();
         return app;
     }
 

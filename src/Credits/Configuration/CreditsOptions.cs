@@ -27,6 +27,13 @@ public sealed class CreditsOptions
     [ConfigurationKeyName("CREDITS_LIVEMODE")]
     public bool? Livemode { get; set; }
 
+    public const string CreateUnknownAccounts = "create";
+    public const string ParkUnknownAccounts = "park";
+
+    /// <summary>What a payment naming an account id Credits has never seen does, when nothing else disagrees: create it, or park it.</summary>
+    [ConfigurationKeyName("CREDITS_UNKNOWN_ACCOUNTS")]
+    public string UnknownAccounts { get; set; } = CreateUnknownAccounts;
+
     /// <summary>How long one database command may take before the request fails with 503.</summary>
     [ConfigurationKeyName("CREDITS_DB_TIMEOUT_SECONDS")]
     public int DatabaseTimeoutSeconds { get; set; } = 10;
@@ -80,6 +87,10 @@ public sealed class CreditsOptions
         if (!string.IsNullOrWhiteSpace(Port) && PortUrl(Port) is null)
         {
             return $"PORT '{Port}' is not a port number; set it to a number between 1 and 65535, or unset it and pass --urls.";
+        }
+        if (UnknownAccounts is not (CreateUnknownAccounts or ParkUnknownAccounts))
+        {
+            return $"CREDITS_UNKNOWN_ACCOUNTS '{UnknownAccounts}' must be '{CreateUnknownAccounts}' or '{ParkUnknownAccounts}'.";
         }
         if (!Uri.TryCreate(StripeApiBase, UriKind.Absolute, out _))
         {
