@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Credits.Configuration;
 
 namespace Credits.Stripe;
 
@@ -17,7 +18,11 @@ public sealed class WebhookSignature(IReadOnlyList<string> secrets, TimeProvider
     public const int ToleranceSeconds = 300;
     private const int DigestBytes = 32;
 
-    private readonly byte[][] _keys = [.. secrets.Select(Encoding.UTF8.GetBytes)];
+    // Start-up refuses weak secrets with a sentence; this is the last line of defence: an empty
+    // key or a bare "whsec_" would let anyone sign events.
+    private readonly byte[][] _keys = secrets.Count > 0 && secrets.All(s => SecretRules.WebhookSecretProblem(s) is null)
+        ? [.. secrets.Select(Encoding.UTF8.GetBytes)]
+        : throw new ArgumentException("Every webhook secret must be whsec_ followed by at least 16 characters.", nameof(secrets));
 
     public SignatureCheck Verify(string? header, ReadOnlySpan<byte> body)
     {
