@@ -36,11 +36,9 @@ public static class CreditsApp
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss ";
-        });
+        // One line per entry, emails masked (MaskedConsoleFormatter).
+        builder.Logging.AddConsole(o => o.FormatterName = MaskedConsoleFormatter.FormatterName)
+            .AddConsoleFormatter<MaskedConsoleFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>();
         builder.UseServerLimits();
         builder.Services.AddCredits(builder.Configuration);
         return builder;
