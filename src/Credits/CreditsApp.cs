@@ -84,6 +84,7 @@ public static class CreditsApp
         services.AddSingleton<RecentLatency>();
         services.AddSingleton<BacklogGauges>();
         services.AddSingleton<ApiKeyFilter>();
+        services.AddSingleton<WebhookBodyGate>();
         services.AddHostedService<SchemaStartup>();
 
         services.ConfigureHttpJsonOptions(o =>
