@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 
 namespace Credits.Configuration;
 
-/// <summary>The environment variables of SPEC §1; each can also be set in appsettings or on the command line.</summary>
+/// <summary>The settings of the README configuration table; each can also be set in appsettings or on the command line.</summary>
 public sealed class CreditsOptions
 {
     [ConfigurationKeyName("STRIPE_WEBHOOK_SECRET")]

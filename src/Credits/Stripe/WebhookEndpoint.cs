@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Credits.Stripe;
 
-/// <summary><c>POST /webhooks/stripe</c> and <c>POST /</c>: verify, process, commit, then answer (SPEC §2).</summary>
+/// <summary><c>POST /webhooks/stripe</c> and <c>POST /</c>: verify, process, commit, then answer.</summary>
 public static class WebhookEndpoint
 {
     public const int MaxBodyBytes = 1024 * 1024;

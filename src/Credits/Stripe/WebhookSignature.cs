@@ -7,7 +7,7 @@ using Credits.Configuration;
 namespace Credits.Stripe;
 
 /// <summary>
-/// Verifies <c>Stripe-Signature</c> over the raw body bytes (SPEC §2.1): <c>t=</c> plus one or more
+/// Verifies <c>Stripe-Signature</c> over the raw body bytes: <c>t=</c> plus one or more
 /// <c>v1=</c> HMAC-SHA256 hex digests of "{t}.{body}", keyed by the whole whsec_ string. Any v1 may
 /// match any configured secret (rotation); other schemes are ignored; |now - t| must be within 300 s.
 /// Stripe.net's EventUtility verifies one secret over a string, so we do it over the bytes here and
