@@ -94,6 +94,7 @@ public sealed class SlowSenderTests(SqliteFixture db) : IClassFixture<SqliteFixt
                 tcp.Dispose();
             }
         }
+        TestContext.Current.TestOutputHelper?.WriteLine($"server RSS peaked at {peakRss / (1024 * 1024)} MB with 500 slow connections open");
         Assert.True(peakRss is > 0 and < MaxRssBytes, $"server RSS peaked at {peakRss / (1024 * 1024)} MB");
     }
 
@@ -124,6 +125,91 @@ public sealed class SlowSenderTests(SqliteFixture db) : IClassFixture<SqliteFixt
 
         Assert.True(await closed, "the server never closed a 4 KB/s body");
         Assert.True(sent < 100_000, $"the server read {sent} bytes at 4 KB/s ({clock.Elapsed.TotalSeconds:F0} s) before cutting the sender off");
+    }
+
+    [Fact]
+    public async Task Large_unauthenticated_bodies_are_read_16_at_a_time_and_small_ones_never_wait()
+    {
+        await using var server = await ServerProcess.StartAsync(db);
+        var cancellationToken = TestContext.Current.CancellationToken;
+        const string head = "POST /webhooks/stripe HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n";
+        var start = new byte[80 * 1024];
+        start.AsSpan().Fill((byte)' ');
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var holders = new List<TcpClient>();
+        try
+        {
+            // 16 large bodies, fast enough for the rate floor (80 KB at once, then 16 KB/s): they take every slot.
+            for (var i = 0; i < 16; i++)
+            {
+                var tcp = await OpenAsync(server, head);
+                await tcp.GetStream().WriteAsync(start, cancellationToken);
+                holders.Add(tcp);
+            }
+            var keepUp = Task.Run(async () =>
+            {
+                var chunk = new byte[4 * 1024];
+                chunk.AsSpan().Fill((byte)' ');
+                while (!stop.IsCancellationRequested)
+                {
+                    foreach (var tcp in holders)
+                    {
+                        try
+                        {
+                            await tcp.GetStream().WriteAsync(chunk, CancellationToken.None);
+                        }
+                        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+                        {
+                        }
+                    }
+                    await Task.Delay(250, CancellationToken.None);
+                }
+            }, CancellationToken.None);
+            await Task.Delay(1000, cancellationToken);
+
+            // A 17th waits for a slot, then is told to come back later; nothing is read past 64 KiB.
+            using var seventeenth = await OpenAsync(server, head);
+            await seventeenth.GetStream().WriteAsync(start, cancellationToken);
+            var answer = ReadStatusLineAsync(seventeenth, TimeSpan.FromSeconds(40));
+
+            // Meanwhile a real (small) delivery is answered at once, without a slot.
+            var user = StripeEvents.NewId("u_gate");
+            var clock = Stopwatch.StartNew();
+            using (var response = await server.PostEventAsync(StripeEvents.Paid(user, 4), cancellationToken))
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+            Assert.True(clock.Elapsed < Prompt, $"a small webhook waited {clock.Elapsed.TotalSeconds:F1} s behind 16 large bodies");
+            Assert.StartsWith("HTTP/1.1 503", await answer, StringComparison.Ordinal);
+            Assert.True(holders.All(h => h.Connected), "a body keeping up with the rate floor was cut off");
+            await stop.CancelAsync();
+            await keepUp;
+            await using var checks = new LedgerChecks(db.Settings());
+            Assert.Equal(4, (await checks.BalancesAsync())[user]);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            foreach (var tcp in holders)
+            {
+                tcp.Dispose();
+            }
+        }
+    }
+
+    private static async Task<string> ReadStatusLineAsync(TcpClient tcp, TimeSpan bound)
+    {
+        using var timeout = new CancellationTokenSource(bound);
+        var buffer = new byte[256];
+        try
+        {
+            var read = await tcp.GetStream().ReadAsync(buffer, timeout.Token);
+            return Encoding.ASCII.GetString(buffer, 0, read);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException)
+        {
+            return $"no answer: {e.GetType().Name}";
+        }
     }
 
     [Fact]

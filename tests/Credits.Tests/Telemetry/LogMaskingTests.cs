@@ -55,6 +55,15 @@ public abstract class LogMaskingTests<TFixture>(TFixture db) : IClassFixture<TFi
         Assert.DoesNotContain(tag, output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("claimed by email ada@example.com.", "claimed by email a•••@example.com.")]
+    [InlineData("user x.y+tag@mail.example.org (session cs_1)", "user x•••@mail.example.org (session cs_1)")]
+    [InlineData("Key (email)=(Bob@Example.COM) already exists", "Key (email)=(B•••@Example.COM) already exists")]
+    [InlineData("a•••@example.com stays masked", "a•••@example.com stays masked")]
+    [InlineData("no address here: @handle, a@b, 5 @ 6", "no address here: @handle, a@b, 5 @ 6")]
+    public void Mask_keeps_the_first_character_and_the_domain_of_every_email(string line, string masked) =>
+        Assert.Equal(masked, Credits.Telemetry.MaskedConsoleFormatter.Mask(line));
+
     private static async Task DeliverAsync(ServerProcess server, string json)
     {
         using var response = await server.PostEventAsync(json, TestContext.Current.CancellationToken);
