@@ -88,30 +88,34 @@ public abstract class SecretFileTests<TFixture>(TFixture db) : IClassFixture<TFi
     [Fact]
     public async Task Processes_generating_secrets_at_once_agree_on_one_whole_file()
     {
-        var data = Path.Combine(db.DataDirectory, Guid.NewGuid().ToString("N"));
-        // A crash mid-write in an earlier run leaves only a temporary file behind: never the secret.
-        Directory.CreateDirectory(data);
-        File.WriteAllText(Path.Combine(data, ".webhook-secret.0123.tmp"), "whsec_");
-        var options = new CreditsOptions { DataDirectory = data };
-        using var start = new Barrier(16);
+        // Twenty rounds of 16 writers racing on a fresh folder: a replace-on-rename would show.
+        for (var round = 0; round < 20; round++)
+        {
+            var data = Path.Combine(db.DataDirectory, Guid.NewGuid().ToString("N"));
+            // A crash mid-write in an earlier run leaves only a temporary file behind: never the secret.
+            Directory.CreateDirectory(data);
+            File.WriteAllText(Path.Combine(data, ".webhook-secret.0123.tmp"), "whsec_");
+            var options = new CreditsOptions { DataDirectory = data };
+            using var start = new Barrier(16);
 
-        var writers = Enumerable.Range(0, 16)
-            .Select(_ => Task.Factory.StartNew(() =>
-            {
-                start.SignalAndWait(TestContext.Current.CancellationToken);
-                return LocalSecrets.Resolve(options);
-            }, TestContext.Current.CancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default))
-            .ToList();
-        var resolved = await Task.WhenAll(writers);
+            var writers = Enumerable.Range(0, 16)
+                .Select(_ => Task.Factory.StartNew(() =>
+                {
+                    start.SignalAndWait(TestContext.Current.CancellationToken);
+                    return LocalSecrets.Resolve(options);
+                }, TestContext.Current.CancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default))
+                .ToList();
+            var resolved = await Task.WhenAll(writers);
 
-        var webhook = Assert.Single(resolved.Select(r => r.WebhookSecrets.Single()).Distinct());
-        var apiKey = Assert.Single(resolved.Select(r => r.ApiKey).Distinct());
-        Assert.Equal(webhook, File.ReadAllText(Path.Combine(data, LocalSecrets.WebhookSecretFile)));
-        Assert.Equal(apiKey, File.ReadAllText(Path.Combine(data, LocalSecrets.ApiKeyFile)));
-        Assert.Null(SecretRules.WebhookSecretProblem(webhook));
-        Assert.Null(SecretRules.ApiKeyProblem(apiKey));
-        // Only the earlier run's leftover remains: none of these 32 writers left one.
-        Assert.Equal([".webhook-secret.0123.tmp"], Directory.GetFiles(data, "*.tmp").Select(Path.GetFileName));
+            var webhook = Assert.Single(resolved.Select(r => r.WebhookSecrets.Single()).Distinct());
+            var apiKey = Assert.Single(resolved.Select(r => r.ApiKey).Distinct());
+            Assert.Equal(webhook, File.ReadAllText(Path.Combine(data, LocalSecrets.WebhookSecretFile)));
+            Assert.Equal(apiKey, File.ReadAllText(Path.Combine(data, LocalSecrets.ApiKeyFile)));
+            Assert.Null(SecretRules.WebhookSecretProblem(webhook));
+            Assert.Null(SecretRules.ApiKeyProblem(apiKey));
+            // Only the earlier run's leftover remains: none of these 32 writers left one.
+            Assert.Equal([".webhook-secret.0123.tmp"], Directory.GetFiles(data, "*.tmp").Select(Path.GetFileName));
+        }
     }
 
     [Fact]
