@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Credits.Configuration;
 using Credits.Ledger.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Credits.Cli;
 
@@ -26,12 +27,38 @@ public static class ServeCommand
             {
                 args.Add($"--urls={value}");
             }
-            var app = CreditsApp.CreateBuilder([.. args]).Build().MapCredits();
-            app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
-            await app.RunAsync(cancellationToken);
-            return 0;
+            try
+            {
+                var app = CreditsApp.CreateBuilder([.. args]).Build().MapCredits();
+                // Settings and secret files are checked before anything listens.
+                _ = app.Services.GetRequiredService<LocalSecrets>();
+                app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
+                await app.RunAsync(cancellationToken);
+                return 0;
+            }
+            catch (Exception e) when (RefusedSetting(e) is { } sentence)
+            {
+                // One sentence, no stack trace: the operator has a setting or a file to fix.
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {sentence}");
+                return CliException.Usage;
+            }
         });
         return command;
+    }
+
+    private static string? RefusedSetting(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case SettingsException settings:
+                    return settings.Message;
+                case OptionsValidationException options:
+                    return string.Join(" ", options.Failures);
+            }
+        }
+        return null;
     }
 
     /// <summary>Like <c>stripe listen</c>, shows the local secrets it generated; never one that came from the environment.</summary>

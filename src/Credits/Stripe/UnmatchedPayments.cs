@@ -59,12 +59,12 @@ public sealed partial class UnmatchedPayments(CreditLedger ledger, CheckoutFulfi
                 continue;
             }
             await using var tx = await ledger.Database.BeginAsync(cancellationToken);
-            var outcome = await checkout.AssignAsync(tx, payment, userId, credits, $"claimed by email {email}", cancellationToken);
+            var outcome = await checkout.AssignAsync(tx, payment, userId, credits, $"claimed by email {AccountIds.MaskEmail(email)}", cancellationToken);
             await tx.CommitAsync(cancellationToken);
             if (outcome.Status == EventStatus.Granted)
             {
                 claimed++;
-                Log.Claimed(logger, payment.SessionId, userId, credits, email);
+                Log.Claimed(logger, payment.SessionId, userId, credits, AccountIds.MaskEmail(email));
             }
         }
         return claimed;
