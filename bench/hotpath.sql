@@ -1,6 +1,7 @@
 -- pgbench script: the one statement Credits runs on PostgreSQL for a granted checkout.session.completed
 -- naming our own user id (src/Credits/Stripe/OneStatementGrant.cs: claim the event, lock the
--- payment intent, grant the session, credit the account, write the ledger row, link the customer),
+-- payment intent, check the account rules agree, grant the session, credit the account, write the ledger row,
+-- link the customer),
 -- in a transaction of its own with random unique ids. The server shares each transaction among the
 -- events that arrive together (group commit); this script gives every event its own commit, so it
 -- is the rate of the same work without group commit. Parameters Npgsql binds are pgbench variables
@@ -158,18 +159,27 @@ locked AS (
     SELECT 'pi_pgb' || :n, :now FROM claimed WHERE CAST('pi_pgb' || :n AS text) IS NOT NULL
     ON CONFLICT (payment_intent) DO UPDATE SET touched_at = excluded.touched_at
     RETURNING pending_reversals),
+agreed AS (
+    SELECT 1 AS ok
+    WHERE CASE WHEN EXISTS (SELECT 1 FROM checkout_sessions WHERE session_id = 'cs_test_pgb' || :n)
+        THEN EXISTS (SELECT 1 FROM checkout_sessions WHERE session_id = 'cs_test_pgb' || :n AND account_id = 'bench_pgb_u' || :uid AND credits = :credits)
+        ELSE NOT EXISTS (SELECT 1 FROM stripe_customers WHERE customer_id = 'cus_pgb' || :uid AND account_id <> 'bench_pgb_u' || :uid)
+             AND (EXISTS (SELECT 1 FROM accounts WHERE id = 'bench_pgb_u' || :uid)
+                  OR (true AND NOT EXISTS (SELECT 1 FROM accounts WHERE email = 'bench_pgb_u' || :uid || '@example.com')))
+        END),
 paid AS (
     INSERT INTO checkout_payments (session_id, status, account_id, credits, amount_total, currency, payment_intent,
                                    customer_id, email, reason, event_id, created_at, updated_at)
     SELECT 'cs_test_pgb' || :n, 'granted', 'bench_pgb_u' || :uid, :credits, :amount, 'usd', 'pi_pgb' || :n,
            'cus_pgb' || :uid, 'bench_pgb_u' || :uid || '@example.com', NULL, 'evt_pgb' || :n, :now, :now
-    FROM claimed WHERE NOT EXISTS (SELECT 1 FROM locked WHERE pending_reversals > 0)
+    FROM claimed, agreed WHERE NOT EXISTS (SELECT 1 FROM locked WHERE pending_reversals > 0)
     ON CONFLICT (session_id) DO UPDATE SET status = excluded.status, account_id = excluded.account_id, credits = excluded.credits,
                 amount_total = excluded.amount_total, currency = excluded.currency,
                 payment_intent = COALESCE(excluded.payment_intent, checkout_payments.payment_intent),
                 customer_id = COALESCE(excluded.customer_id, checkout_payments.customer_id),
                 email = COALESCE(excluded.email, checkout_payments.email),
-                reason = excluded.reason, event_id = excluded.event_id, updated_at = excluded.updated_at
+                reason = excluded.reason, event_id = excluded.event_id, updated_at = excluded.updated_at,
+                reason_code = excluded.reason_code, candidates = excluded.candidates
     WHERE checkout_payments.status IN ('pending', 'unmatched')
     RETURNING session_id),
 credited AS (

@@ -37,11 +37,9 @@ public static class CreditsApp
             // Render, Heroku, Fly and Cloud Run say where to listen with PORT, on every interface (their router is not loopback).
             builder.WebHost.UseUrls(CreditsOptions.PortUrl(builder.Configuration[CreditsOptions.PortVariable]) ?? DefaultUrl);
         }
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss ";
-        });
+        // One line per entry, emails masked (MaskedConsoleFormatter).
+        builder.Logging.AddConsole(o => o.FormatterName = MaskedConsoleFormatter.FormatterName)
+            .AddConsoleFormatter<MaskedConsoleFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>();
         builder.UseServerLimits();
         builder.Services.AddCredits(builder.Configuration);
         return builder;
@@ -79,6 +77,8 @@ public static class CreditsApp
         services.AddSingleton<CheckoutFulfillment>();
         services.AddSingleton<PaymentReversals>();
         services.AddSingleton<UnmatchedPayments>();
+        services.AddSingleton<PaymentReassignments>();
+        services.AddSingleton<Transfers>();
         services.AddSingleton<EventProcessor>();
         services.AddSingleton<IStripeApi>(sp => new StripeApiClient(sp.GetRequiredService<IOptions<CreditsOptions>>().Value));
         services.AddSingleton<LineItemLookup>();
@@ -87,6 +87,7 @@ public static class CreditsApp
         services.AddSingleton<RecentLatency>();
         services.AddSingleton<BacklogGauges>();
         services.AddSingleton<ApiKeyFilter>();
+        services.AddSingleton<WebhookBodyGate>();
         services.AddHostedService<SchemaStartup>();
         services.AddOptions<HostOptions>().Configure<IOptions<CreditsOptions>>((host, credits) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(credits.Value.ShutdownSeconds));
@@ -137,6 +138,7 @@ public static class CreditsApp
         api.MapUsersListApi();
         api.MapSpendingApi();
         api.MapHoldsApi();
+        api.MapMovesApi();
         return app;
     }
 

@@ -8,10 +8,16 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
 {
     public static DatabaseSettings Sqlite(string dataDirectory, int commandTimeoutSeconds = 30)
     {
-        Directory.CreateDirectory(dataDirectory);
+        PrivateFiles.CreateDirectory(dataDirectory);
+        var file = Path.Combine(Path.GetFullPath(dataDirectory), "credits.db");
+        // Emails and every Stripe payload live here: 0600 before SQLite first opens it. SQLite gives
+        // the -wal and -shm files it creates the database file's mode; older ones are narrowed.
+        PrivateFiles.EnsurePrivate(file);
+        PrivateFiles.Narrow(file + "-wal");
+        PrivateFiles.Narrow(file + "-shm");
         var builder = new SqliteConnectionStringBuilder
         {
-            DataSource = Path.Combine(Path.GetFullPath(dataDirectory), "credits.db"),
+            DataSource = file,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
             ForeignKeys = true,

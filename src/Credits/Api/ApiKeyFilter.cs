@@ -9,15 +9,22 @@ public sealed class ApiKeyFilter(LocalSecrets secrets) : IEndpointFilter
 {
     private readonly byte[] _expected = SHA256.HashData(Encoding.UTF8.GetBytes(secrets.ApiKey));
 
+    /// <summary>True when the request carries the configured API key (compared in constant time).</summary>
+    public bool IsAuthorized(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        const string scheme = "Bearer ";
+        return header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
+            && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim())), _expected);
+    }
+
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        var header = context.HttpContext.Request.Headers.Authorization.ToString();
-        const string scheme = "Bearer ";
-        if (header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
-            && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim())), _expected))
+        if (IsAuthorized(context.HttpContext.Request))
         {
             return next(context);
         }
+        var header = context.HttpContext.Request.Headers.Authorization.ToString();
         context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
         return ValueTask.FromResult<object?>(TypedResults.Problem(
             string.IsNullOrEmpty(header)

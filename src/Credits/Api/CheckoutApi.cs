@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Net;
+using System.Text.Json;
 using Credits.Configuration;
 using Credits.Ledger;
 using Credits.Stripe;
@@ -20,10 +21,18 @@ public static class CheckoutApi
         return api;
     }
 
-    public sealed record CheckoutRequest(string? UserId, string? PackId, string? SuccessUrl, string? CancelUrl);
+    public sealed record CheckoutRequest(string? UserId, string? PackId, string? SuccessUrl, string? CancelUrl, JsonElement? Quantity, string? Email);
 
+    public const int MaxQuantity = 100;
+
+    /// <summary>
+    /// Creates the session at Stripe, then records it (account, pack, quantity, credits) before
+    /// answering: the webhook, the success page, reconcile and replay trust that record first.
+    /// The account must exist, or <c>email</c> creates it; a stale or mistyped id is a 404, never a new account.
+    /// </summary>
     private static async Task<Results<Ok<CreatedCheckoutSession>, ProblemHttpResult>> CreateAsync(
-        HttpRequest request, IStripeApi stripe, IOptions<PackOptions> packs, CreditLedger ledger, CancellationToken cancellationToken)
+        HttpRequest request, IStripeApi stripe, IOptions<PackOptions> packs, CreditLedger ledger, UnmatchedPayments unmatched,
+        CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<CheckoutRequest>(request, cancellationToken);
         if (problem is not null)
@@ -39,6 +48,21 @@ public static class CheckoutApi
             return Problems.BadRequest("Unknown pack",
                 $"pack_id '{body.PackId}' is not a configured pack; GET /api/packs lists them ({string.Join(", ", packs.Value.Packs.Select(p => p.Id))}).");
         }
+        long quantity = 1;
+        if (body.Quantity is { ValueKind: not JsonValueKind.Null } given
+            && !(given.ValueKind == JsonValueKind.Number && given.TryGetInt64(out quantity) && quantity is >= 1 and <= MaxQuantity))
+        {
+            return Problems.BadRequest("Invalid quantity", $"quantity, when given, must be a whole number from 1 to {MaxQuantity}: how many {pack.Id} packs to buy.");
+        }
+        if (pack.Credits * quantity > CreditLimits.MaxCredits)
+        {
+            return Problems.BadRequest("Invalid quantity", $"{quantity} {pack.Id} packs would be more than {CreditLimits.MaxCredits} credits in one purchase; buy fewer.");
+        }
+        string? email = null;
+        if (!string.IsNullOrWhiteSpace(body.Email) && (email = AccountIds.NormalizeEmail(body.Email)) is null)
+        {
+            return Problems.BadRequest("Invalid email", $"email '{body.Email}' is not an email address.");
+        }
         foreach (var (field, url) in new[] { ("success_url", body.SuccessUrl), ("cancel_url", body.CancelUrl) })
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("https" or "http"))
@@ -50,10 +74,36 @@ public static class CheckoutApi
         {
             return notConfigured;
         }
-        var email = (await ledger.GetAccountAsync(body.UserId!, cancellationToken))?.Email;
-        return await CallStripeAsync(async () => TypedResults.Ok(await stripe.CreateCheckoutSessionAsync(
-            new NewCheckoutSession(body.UserId!, pack, body.SuccessUrl!, body.CancelUrl!, email), cancellationToken)), "create a Checkout Session",
-            cancellationToken);
+        var userId = body.UserId!;
+        var account = await ledger.GetAccountAsync(userId, cancellationToken);
+        if (account is null && email is null)
+        {
+            return Problems.NotFound(
+                $"No user '{userId}': a checkout is only created for a known account, so that its credits cannot go to a stale or mistyped id. " +
+                $"Create the account first (PUT /api/users/{userId} with its email), or pass \"email\" with this request to create it.");
+        }
+        if (account is null)
+        {
+            await using (var tx = await ledger.Database.BeginAsync(cancellationToken))
+            {
+                await ledger.UpsertAccountAsync(tx, userId, email, cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+            }
+            // As registering with PUT /api/users does: parked payments made with this email are the new account's.
+            await unmatched.ClaimByEmailAsync(userId, email!, cancellationToken);
+        }
+        var checkout = new NewCheckoutSession(userId, pack, body.SuccessUrl!, body.CancelUrl!, account?.Email ?? email, quantity);
+        return await CallStripeAsync(async () =>
+        {
+            var created = await stripe.CreateCheckoutSessionAsync(checkout, cancellationToken);
+            await using var tx = await ledger.Database.BeginAsync(cancellationToken);
+            await CheckoutRecords.WriteAsync(tx, new CheckoutRecord
+            {
+                SessionId = created.Id, AccountId = userId, PackId = pack.Id, Quantity = quantity, Credits = checkout.Credits, CreatedAt = ledger.Now(),
+            }, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            return TypedResults.Ok(created);
+        }, "create a Checkout Session", cancellationToken);
     }
 
     private static async Task<Results<Ok<FulfillResult>, ProblemHttpResult>> FulfillAsync(

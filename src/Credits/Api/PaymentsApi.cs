@@ -16,12 +16,15 @@ public static class PaymentsApi
         return api;
     }
 
+    /// <summary><see cref="ReasonCode"/> and <see cref="Candidates"/> say why a payment is parked and whom it may belong to.</summary>
     public sealed record PaymentResponse(
         string CheckoutSessionId, string Status, string? UserId, long? Credits, long? AmountTotal, string? Currency, string? Email,
-        string? CustomerId, string? PaymentIntent, string? Reason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+        string? CustomerId, string? PaymentIntent, string? Reason, string? ReasonCode, IReadOnlyList<Candidate> Candidates,
+        DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
     {
         public static PaymentResponse From(CheckoutPayment p) => new(p.SessionId, p.Status, p.AccountId, p.Credits, p.AmountTotal, p.Currency,
-            p.Email, p.CustomerId, p.PaymentIntent, p.Reason, DateTimeOffset.FromUnixTimeMilliseconds(p.CreatedAt), DateTimeOffset.FromUnixTimeMilliseconds(p.UpdatedAt));
+            p.Email, p.CustomerId, p.PaymentIntent, p.Reason, p.ReasonCode, CandidateList.Read(p.Candidates),
+            DateTimeOffset.FromUnixTimeMilliseconds(p.CreatedAt), DateTimeOffset.FromUnixTimeMilliseconds(p.UpdatedAt));
     }
 
     public sealed record PaymentList(IReadOnlyList<PaymentResponse> Payments);

@@ -24,6 +24,9 @@ public static class Problems
         TypedResults.Problem($"The body is larger than {limit} bytes; Stripe events are far smaller.",
             statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large");
 
+    public static ProblemHttpResult Busy(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Server busy");
+
     public static ProblemHttpResult Unavailable(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Database unavailable");
 }

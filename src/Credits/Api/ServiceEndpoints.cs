@@ -1,10 +1,11 @@
+using System.Text.Json.Serialization;
 using Credits.Ledger.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Credits.Api;
 
 /// <summary>Unauthenticated probes: /healthz (process up), /readyz (database reachable, schema current), GET /.</summary>
-public static class ServiceEndpoints
+public static partial class ServiceEndpoints
 {
     public static IEndpointRouteBuilder MapServiceEndpoints(this IEndpointRouteBuilder app)
     {
@@ -15,8 +16,14 @@ public static class ServiceEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<ReadyResponse>, JsonHttpResult<ReadyResponse>>> ReadyAsync(LedgerDatabase database, CancellationToken cancellationToken)
+    /// <summary>
+    /// Anyone may ask whether the server is ready, but only the status is theirs: why it is not
+    /// ready (database exception text, host names) goes to the log, and to callers with the API key.
+    /// </summary>
+    private static async Task<Results<Ok<ReadyResponse>, JsonHttpResult<ReadyResponse>>> ReadyAsync(
+        HttpRequest request, LedgerDatabase database, ApiKeyFilter apiKey, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
+        string? problem;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -27,19 +34,30 @@ public static class ServiceEndpoints
                 command.CommandText = "SELECT 1";
                 await command.ExecuteScalarAsync(timeout.Token);
             }
-            return await database.IsSchemaCurrentAsync(timeout.Token)
-                ? TypedResults.Ok(new ReadyResponse("ready", null))
-                : TypedResults.Json(new ReadyResponse("not ready", "the schema is behind; run `credits migrate`"), statusCode: 503);
+            problem = await database.IsSchemaCurrentAsync(timeout.Token) ? null : "the schema is behind; run `credits migrate`";
         }
         catch (Exception e) when (e is System.Data.Common.DbException or OperationCanceledException or TimeoutException)
         {
-            return TypedResults.Json(new ReadyResponse("not ready", $"database unreachable: {e.Message}"), statusCode: 503);
+            problem = $"database unreachable: {e.Message}";
         }
+        if (problem is null)
+        {
+            return TypedResults.Ok(new ReadyResponse("ready", null));
+        }
+        Log.NotReady(loggers.CreateLogger("Credits.Readiness"), problem);
+        return TypedResults.Json(new ReadyResponse("not ready", apiKey.IsAuthorized(request) ? problem : null), statusCode: 503);
     }
 
-    public sealed record ReadyResponse(string Status, string? Error);
+    /// <summary><c>error</c> is only sent to callers with the API key.</summary>
+    public sealed record ReadyResponse(string Status, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error);
 
     public sealed record HealthResponse(string Status);
 
     public sealed record ServiceResponse(string Service, string Version, string Status, string Database, string Webhook);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Not ready: {Problem}")]
+        public static partial void NotReady(ILogger logger, string problem);
+    }
 }

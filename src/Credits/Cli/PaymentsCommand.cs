@@ -15,9 +15,11 @@ public static class PaymentsCommand
             Examples:
               credits payments unmatched
               credits payments assign cs_test_a1b2 --user u_123
+              credits payments reassign cs_test_a1b2 --to u_456 --reason "paid from a stale login"
             """);
         command.Subcommands.Add(Unmatched());
         command.Subcommands.Add(Assign());
+        command.Subcommands.Add(MoveCommands.Reassign());
         return command;
     }
 
@@ -33,7 +35,7 @@ public static class PaymentsCommand
             answer =>
             [
                 CliFormat.Table(answer.GetProperty("payments"),
-                    "checkout_session_id", "amount_total", "currency", "email", "customer_id", "user_id", "credits", "reason", "created_at"),
+                    "checkout_session_id", "amount_total", "currency", "email", "customer_id", "user_id", "credits", "reason_code", "reason", "created_at"),
                 UsersCommand.Count(answer.GetProperty("payments"), "unmatched payment"),
             ]);
     }

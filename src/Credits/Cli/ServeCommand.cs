@@ -28,38 +28,54 @@ public static class ServeCommand
             {
                 args.Add($"--urls={value}");
             }
-            WebApplication app;
             try
             {
-                app = CreditsApp.CreateBuilder([.. args]).Build().MapCredits();
+                var app = CreditsApp.CreateBuilder([.. args]).Build().MapCredits();
+                // Settings and secret files are checked before anything listens.
+                _ = app.Services.GetRequiredService<LocalSecrets>();
+                app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
+                ShutdownDeadline.Enforce(app);
+                // An unreachable database (or one that refuses the URL's settings) is one line, not a
+                // stack trace; the connection opened here goes back to the pool for the first requests.
+                var database = app.Services.GetRequiredService<LedgerDatabase>();
+                try
+                {
+                    await (await database.OpenAsync(cancellationToken)).DisposeAsync();
+                }
+                catch (DbException e)
+                {
+                    await parse.InvocationConfiguration.Error.WriteLineAsync(
+                        $"error: {database.Settings.Describe()}: {e.Message.TrimEnd('.')}; check DATABASE_URL (docs/database.md).");
+                    return CliException.Failed;
+                }
+                // SIGTERM (each deploy) is handled by the host: listeners close, in-flight requests finish
+                // for up to CREDITS_SHUTDOWN_SECONDS, then RunAsync returns and the exit code is 0.
+                await app.RunAsync(cancellationToken);
+                return 0;
             }
-            catch (OptionsValidationException e)
+            catch (Exception e) when (RefusedSetting(e) is { } sentence)
             {
-                // A bad setting is one sentence naming it, not a stack trace.
-                await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {e.Message}");
+                // One sentence, no stack trace: the operator has a setting or a file to fix.
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {sentence}");
                 return CliException.Usage;
             }
-            app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
-            ShutdownDeadline.Enforce(app);
-            // An unreachable database (or one that refuses the URL's settings) is one line, not a
-            // stack trace; the connection opened here goes back to the pool for the first requests.
-            var database = app.Services.GetRequiredService<LedgerDatabase>();
-            try
-            {
-                await (await database.OpenAsync(cancellationToken)).DisposeAsync();
-            }
-            catch (DbException e)
-            {
-                await parse.InvocationConfiguration.Error.WriteLineAsync(
-                    $"error: {database.Settings.Describe()}: {e.Message.TrimEnd('.')}; check DATABASE_URL (docs/database.md).");
-                return CliException.Failed;
-            }
-            // SIGTERM (each deploy) is handled by the host: listeners close, in-flight requests finish
-            // for up to CREDITS_SHUTDOWN_SECONDS, then RunAsync returns and the exit code is 0.
-            await app.RunAsync(cancellationToken);
-            return 0;
         });
         return command;
+    }
+
+    private static string? RefusedSetting(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case SettingsException settings:
+                    return settings.Message;
+                case OptionsValidationException options:
+                    return string.Join(" ", options.Failures);
+            }
+        }
+        return null;
     }
 
     /// <summary>Like <c>stripe listen</c>, shows the local secrets it generated; never one that came from the environment.</summary>

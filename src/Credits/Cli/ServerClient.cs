@@ -40,6 +40,17 @@ public sealed class ServerClient : IDisposable
             Content = body is null ? null : JsonContent.Create(body, options: Json),
         }, cancellationToken);
 
+    /// <summary>A POST carrying an Idempotency-Key header, for the routes that move credits.</summary>
+    public async Task<JsonElement> PostAsync(string path, object? body, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path.TrimStart('/'))
+        {
+            Content = body is null ? null : JsonContent.Create(body, options: Json),
+        };
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return await ExpectSuccessAsync(request, cancellationToken);
+    }
+
     /// <summary>Posts a signed event body exactly as given; any status comes back (the caller judges it).</summary>
     public async Task<(HttpStatusCode Status, string Body)> PostEventAsync(Uri url, string json, string signatureHeader, CancellationToken cancellationToken)
     {

@@ -16,9 +16,11 @@ public static class UsersCommand
             Examples:
               credits users show u_123
               credits users list --limit 20
+              credits users transfer u_a u_b 40 --reason "duplicate account merged"
             """);
         command.Subcommands.Add(Show());
         command.Subcommands.Add(List());
+        command.Subcommands.Add(MoveCommands.Transfer());
         return command;
     }
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 
 namespace Credits.Configuration;
 
-/// <summary>The environment variables of SPEC §1; each can also be set in appsettings or on the command line.</summary>
+/// <summary>The settings of the README configuration table; each can also be set in appsettings or on the command line.</summary>
 public sealed class CreditsOptions
 {
     [ConfigurationKeyName("STRIPE_WEBHOOK_SECRET")]
@@ -26,6 +26,13 @@ public sealed class CreditsOptions
     /// <summary>Unset accepts both modes.</summary>
     [ConfigurationKeyName("CREDITS_LIVEMODE")]
     public bool? Livemode { get; set; }
+
+    public const string CreateUnknownAccounts = "create";
+    public const string ParkUnknownAccounts = "park";
+
+    /// <summary>What a payment naming an account id Credits has never seen does, when nothing else disagrees: create it, or park it.</summary>
+    [ConfigurationKeyName("CREDITS_UNKNOWN_ACCOUNTS")]
+    public string UnknownAccounts { get; set; } = CreateUnknownAccounts;
 
     /// <summary>How long one database command may take before the request fails with 503.</summary>
     [ConfigurationKeyName("CREDITS_DB_TIMEOUT_SECONDS")]
@@ -65,23 +72,19 @@ public sealed class CreditsOptions
             ? $"http://0.0.0.0:{number.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
             : null;
 
+    /// <summary>Most connections Kestrel keeps open at once; more are refused until one closes.</summary>
+    [ConfigurationKeyName("CREDITS_MAX_CONNECTIONS")]
+    public int MaxConnections { get; set; } = 1000;
+
     public IReadOnlyList<string> WebhookSecrets() =>
         (StripeWebhookSecret ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>Null when valid, else a sentence naming the bad setting.</summary>
     public string? Validate()
     {
-        var secrets = WebhookSecrets();
-        for (var i = 0; i < secrets.Count; i++)
+        if ((WebhookSecretError() ?? ApiKeyError()) is { } secretError)
         {
-            if (!secrets[i].StartsWith("whsec_", StringComparison.Ordinal))
-            {
-                return $"STRIPE_WEBHOOK_SECRET entry {i + 1} does not start with whsec_; give one or more Stripe signing secrets separated by commas.";
-            }
-        }
-        if (ApiKey is { } key && key.Trim().Length is > 0 and < 16)
-        {
-            return "CREDITS_API_KEY is shorter than 16 characters; use a long random token.";
+            return secretError;
         }
         if (DatabaseTimeoutSeconds is < 1 or > 600)
         {
@@ -94,6 +97,14 @@ public sealed class CreditsOptions
         if (!string.IsNullOrWhiteSpace(Port) && PortUrl(Port) is null)
         {
             return $"PORT '{Port}' is not a port number; set it to a number between 1 and 65535, or unset it and pass --urls.";
+        }
+        if (UnknownAccounts is not (CreateUnknownAccounts or ParkUnknownAccounts))
+        {
+            return $"CREDITS_UNKNOWN_ACCOUNTS '{UnknownAccounts}' must be '{CreateUnknownAccounts}' or '{ParkUnknownAccounts}'.";
+        }
+        if (MaxConnections is < 1 or > 1_000_000)
+        {
+            return "CREDITS_MAX_CONNECTIONS must be between 1 and 1000000.";
         }
         if (!Uri.TryCreate(StripeApiBase, UriKind.Absolute, out _))
         {
@@ -140,4 +151,35 @@ public sealed class CreditsOptions
         }
         return null;
     }
+
+    // Unset means "generate one"; set but empty is a mistake (a template, a missing secret in the
+    // platform), refused rather than quietly replaced by a generated secret Stripe does not know.
+    private string? WebhookSecretError()
+    {
+        if (StripeWebhookSecret is null)
+        {
+            return null;
+        }
+        if (string.IsNullOrWhiteSpace(StripeWebhookSecret))
+        {
+            return "STRIPE_WEBHOOK_SECRET is set but empty; set it to the endpoint's whsec_ signing secret, or unset it to let Credits generate a local one.";
+        }
+        var entries = StripeWebhookSecret.Split(',', StringSplitOptions.TrimEntries);
+        for (var i = 0; i < entries.Length; i++)
+        {
+            if (SecretRules.WebhookSecretProblem(entries[i]) is { } problem)
+            {
+                var which = entries.Length == 1 ? "STRIPE_WEBHOOK_SECRET" : $"STRIPE_WEBHOOK_SECRET entry {i + 1}";
+                return $"{which} {problem}; copy the whole signing secret (whsec_ and at least {SecretRules.MinWebhookSecretChars} more characters) from the Stripe Dashboard or `stripe listen`, separating several with commas.";
+            }
+        }
+        return null;
+    }
+
+    private string? ApiKeyError() =>
+        ApiKey is null ? null
+        : string.IsNullOrWhiteSpace(ApiKey) ? $"CREDITS_API_KEY is set but empty; set a random token of at least {SecretRules.MinApiKeyChars} characters (e.g. `openssl rand -hex 24`), or unset it to let Credits generate one."
+        : SecretRules.ApiKeyProblem(ApiKey.Trim()) is { } problem
+            ? $"CREDITS_API_KEY {problem}; set a random token of at least {SecretRules.MinApiKeyChars} characters (e.g. `openssl rand -hex 24`), or unset it to let Credits generate one."
+            : null;
 }

@@ -31,7 +31,8 @@ public sealed class LedgerVerifier(LedgerDatabase database)
             LEFT JOIN ledger_entries e ON e.source_kind = @kind AND e.source_id = p.session_id
             WHERE p.status = 'granted'
             GROUP BY p.session_id, p.status, p.account_id, p.credits
-            HAVING COUNT(e.id) <> 1 OR COALESCE(SUM(e.amount), 0) <> p.credits OR MIN(e.account_id) <> p.account_id
+            HAVING COUNT(e.id) <> 1 OR COALESCE(SUM(e.amount), 0) <> p.credits
+                OR MIN(e.account_id) <> p.account_id AND NOT EXISTS (SELECT 1 FROM payment_reassignments m WHERE m.session_id = p.session_id)
             UNION ALL
             SELECT e.source_id, COALESCE(p.status, 'unknown'), p.account_id, p.credits, 1, e.amount, e.account_id
             FROM ledger_entries e
@@ -54,6 +55,46 @@ public sealed class LedgerVerifier(LedgerDatabase database)
             HAVING -SUM(r.credits) > MAX(p.credits) OR SUM(r.credits) > 0 OR SUM(r.credits) <> SUM(COALESCE(e.amount, 0))
             """,
             row => $"session {row.SessionId}: reversals net {row.Net} against a grant of {row.Credits} (ledger rows total {row.Posted})"),
+        Sql<PairRow>("move pairs", "every reassignment and transfer is an out row and an in row that add to zero",
+            """
+            SELECT e.source_id, MIN(e.source_kind) AS kind, COUNT(*) AS row_count, CAST(SUM(e.amount) AS bigint) AS net
+            FROM ledger_entries e
+            WHERE e.source_kind IN (@reassignOut, @reassignIn)
+            GROUP BY e.source_id
+            HAVING COUNT(*) <> 2 OR SUM(e.amount) <> 0 OR MIN(e.source_kind) = MAX(e.source_kind)
+            UNION ALL
+            SELECT e.source_id, MIN(e.source_kind), COUNT(*), CAST(SUM(e.amount) AS bigint)
+            FROM ledger_entries e
+            WHERE e.source_kind IN (@transferOut, @transferIn)
+            GROUP BY e.source_id
+            HAVING COUNT(*) <> 2 OR SUM(e.amount) <> 0 OR MIN(e.source_kind) = MAX(e.source_kind)
+            """,
+            row => $"{row.Kind} {row.SourceId} has {row.RowCount} ledger rows netting {row.Net} instead of an out and an in row netting 0"),
+        Sql<OwnerRow>("purchase owners", "every granted session's remaining credits sit on the account that owns it now",
+            """
+            SELECT p.session_id, p.account_id, CAST(p.credits + COALESCE(MAX(rv.net), 0) AS bigint) AS remaining,
+                   CAST(COALESCE(SUM(CASE WHEN t.account_id = p.account_id THEN t.amount ELSE 0 END), 0) AS bigint) AS on_owner,
+                   CAST(COALESCE(SUM(CASE WHEN t.account_id <> p.account_id THEN t.amount ELSE 0 END), 0) AS bigint) AS elsewhere
+            FROM checkout_payments p
+            LEFT JOIN (SELECT session_id, SUM(credits) AS net FROM payment_reversals WHERE status = 'applied' GROUP BY session_id) rv
+                ON rv.session_id = p.session_id
+            LEFT JOIN (
+                SELECT e.source_id AS session_id, e.account_id, e.amount FROM ledger_entries e WHERE e.source_kind = @kind
+                UNION ALL
+                SELECT r.session_id, e.account_id, e.amount FROM payment_reversals r
+                JOIN ledger_entries e ON e.source_kind = r.source_kind AND e.source_id = r.source_id
+                WHERE r.status = 'applied'
+                UNION ALL
+                SELECT m.session_id, e.account_id, e.amount FROM payment_reassignments m
+                JOIN ledger_entries e ON e.source_id = m.source_id AND e.source_kind IN (@reassignOut, @reassignIn)
+            ) t ON t.session_id = p.session_id
+            WHERE p.status = 'granted'
+            GROUP BY p.session_id, p.account_id, p.credits
+            HAVING COALESCE(SUM(CASE WHEN t.account_id = p.account_id THEN t.amount ELSE 0 END), 0) <> p.credits + COALESCE(MAX(rv.net), 0)
+                OR COALESCE(SUM(CASE WHEN t.account_id <> p.account_id THEN t.amount ELSE 0 END), 0) <> 0
+            """,
+            row => $"session {row.SessionId} belongs to {row.AccountId} with {row.Remaining} credits left, " +
+                   $"but its ledger rows leave {row.OnOwner} there and {row.Elsewhere} on other accounts"),
     ];
 
     public async Task<IReadOnlyList<LedgerCheckResult>> RunAsync(CancellationToken cancellationToken)
@@ -71,7 +112,12 @@ public sealed class LedgerVerifier(LedgerDatabase database)
         new(name, description, async (connection, cancellationToken) =>
         {
             var rows = await connection.QueryAsync<T>(new CommandDefinition(
-                $"SELECT * FROM ({sql}) AS found ORDER BY 1 LIMIT {MaxListed + 1}", new { kind = CheckoutFulfillment.SourceKind }, cancellationToken: cancellationToken));
+                $"SELECT * FROM ({sql}) AS found ORDER BY 1 LIMIT {MaxListed + 1}", new
+                {
+                    kind = CheckoutFulfillment.SourceKind,
+                    reassignOut = PaymentReassignments.OutKind, reassignIn = PaymentReassignments.InKind,
+                    transferOut = Ledger.Transfers.OutKind, transferIn = Ledger.Transfers.InKind,
+                }, cancellationToken: cancellationToken));
             return [.. rows.Select(describe)];
         });
 
@@ -88,6 +134,23 @@ public sealed class LedgerVerifier(LedgerDatabase database)
         public long? Credits { get; init; }
         public long Net { get; init; }
         public long Posted { get; init; }
+    }
+
+    private sealed record PairRow
+    {
+        public string SourceId { get; init; } = "";
+        public string Kind { get; init; } = "";
+        public long RowCount { get; init; }
+        public long Net { get; init; }
+    }
+
+    private sealed record OwnerRow
+    {
+        public string SessionId { get; init; } = "";
+        public string? AccountId { get; init; }
+        public long Remaining { get; init; }
+        public long OnOwner { get; init; }
+        public long Elsewhere { get; init; }
     }
 
     private sealed record GrantRow

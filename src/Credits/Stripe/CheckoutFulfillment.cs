@@ -42,7 +42,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         }
         session = session with { LineItems = lineItems };
         return resolver.ResolveWithoutLookup(session) is { UserId: { } userId, Credits: { } credits }
-            ? new OneStatementGrant(session, userId, credits)
+            ? new OneStatementGrant(session, userId, credits, resolver.CreatesUnknownAccounts)
             : null;
     }
 
@@ -70,7 +70,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         var now = ledger.Now();
         var reason = status == PaymentStatus.Failed ? "the delayed payment failed" : "the session expired unpaid";
         if (await CheckoutPayments.TransitionAsync(tx, session.Id, [PaymentStatus.Pending], status, reason, evt.Id, now, cancellationToken)
-            || await CheckoutPayments.TryWriteAsync(tx, session, status, null, null, reason, evt.Id, now, Nothing, cancellationToken))
+            || await CheckoutPayments.TryWriteAsync(tx, session, status, null, null, reason, evt.Id, now, Nothing, null, cancellationToken))
         {
             return EventOutcome.Ignored($"no credits: {reason}; session {session.Id} closed") with { ObjectId = session.Id };
         }
@@ -85,8 +85,8 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         if (!resolution.IsComplete)
         {
             return await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Unmatched, resolution.UserId, resolution.Credits,
-                    resolution.Problem, eventId, now, [PaymentStatus.Pending], cancellationToken)
-                ? new EventOutcome(EventStatus.Unmatched, 0, resolution.UserId, $"parked for an operator: {resolution.Problem}")
+                    resolution.Problem, eventId, now, [PaymentStatus.Pending], resolution, cancellationToken)
+                ? new EventOutcome(EventStatus.Unmatched, 0, resolution.UserId, $"parked for an operator ({resolution.ReasonCode}): {resolution.Problem}")
                 : await ExistingAsync(tx, session.Id, cancellationToken);
         }
 
@@ -96,7 +96,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         var pendingReversals = session.PaymentIntent is { } paymentIntent
             ? await PaymentReversals.LockPaymentIntentAsync(tx, paymentIntent, now, cancellationToken)
             : 0;
-        if (!await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Granted, userId, credits, null, eventId, now, Open, cancellationToken))
+        if (!await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Granted, userId, credits, null, eventId, now, Open, null, cancellationToken))
         {
             return await ExistingAsync(tx, session.Id, cancellationToken);
         }
@@ -151,7 +151,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
     {
         var resolution = await resolver.ResolveAsync(tx, session, cancellationToken);
         return await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Pending, resolution.UserId, resolution.Credits,
-                "waiting for the delayed payment to succeed", eventId, ledger.Now(), Nothing, cancellationToken)
+                "waiting for the delayed payment to succeed", eventId, ledger.Now(), Nothing, null, cancellationToken)
             ? new EventOutcome(EventStatus.Pending, 0, resolution.UserId, "paid later: credits are granted when the payment succeeds")
             : await ExistingAsync(tx, session.Id, cancellationToken);
     }

@@ -13,6 +13,10 @@ public sealed record CheckoutPayment
     public string? CustomerId { get; init; }
     public string? Email { get; init; }
     public string? Reason { get; init; }
+    public string? ReasonCode { get; init; }
+
+    /// <summary>JSON array of {user_id, why}; read with <see cref="CandidateList.Read"/>.</summary>
+    public string? Candidates { get; init; }
     public string? EventId { get; init; }
     public long CreatedAt { get; init; }
     public long UpdatedAt { get; init; }

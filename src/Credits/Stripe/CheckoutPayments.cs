@@ -9,7 +9,8 @@ namespace Credits.Stripe;
 public static class CheckoutPayments
 {
     private const string Columns =
-        "session_id, status, account_id, credits, amount_total, currency, payment_intent, customer_id, email, reason, event_id, created_at, updated_at";
+        "session_id, status, account_id, credits, amount_total, currency, payment_intent, customer_id, email, reason, event_id, created_at, updated_at, " +
+        "reason_code, candidates";
 
     /// <summary>What writing a session over an existing row sets (the conflict's SET list); <see cref="OneStatementGrant"/> uses it too.</summary>
     internal const string Replace = """
@@ -18,16 +19,18 @@ public static class CheckoutPayments
         payment_intent = COALESCE(excluded.payment_intent, checkout_payments.payment_intent),
         customer_id = COALESCE(excluded.customer_id, checkout_payments.customer_id),
         email = COALESCE(excluded.email, checkout_payments.email),
-        reason = excluded.reason, event_id = excluded.event_id, updated_at = excluded.updated_at
+        reason = excluded.reason, event_id = excluded.event_id, updated_at = excluded.updated_at,
+        reason_code = excluded.reason_code, candidates = excluded.candidates
         """;
 
     /// <summary>
     /// Writes the session in <paramref name="status"/> unless it already exists in a state that
-    /// <paramref name="replaces"/> does not list. True when this call wrote it.
+    /// <paramref name="replaces"/> does not list. True when this call wrote it. A parked payment
+    /// passes its <paramref name="parked"/> resolution for the reason code and candidates.
     /// </summary>
     public static async Task<bool> TryWriteAsync(
         LedgerTransaction tx, CheckoutSession session, string status, string? accountId, long? credits, string? reason,
-        string eventId, long now, string[] replaces, CancellationToken cancellationToken)
+        string eventId, long now, string[] replaces, Resolution? parked, CancellationToken cancellationToken)
     {
         var onConflict = replaces.Length == 0 ? "DO NOTHING" : $"""
             DO UPDATE SET {Replace}
@@ -35,13 +38,15 @@ public static class CheckoutPayments
             """;
         var sql = $"""
             INSERT INTO checkout_payments ({Columns})
-            VALUES (@Id, @status, @accountId, @credits, @AmountTotal, @Currency, @PaymentIntent, @Customer, @email, @reason, @eventId, @now, @now)
+            VALUES (@Id, @status, @accountId, @credits, @AmountTotal, @Currency, @PaymentIntent, @Customer, @email, @reason, @eventId, @now, @now,
+                    @reasonCode, @candidates)
             ON CONFLICT (session_id) {onConflict}
             """;
         var written = await tx.ExecuteAsync(sql, new
         {
             session.Id, status, accountId, credits, session.AmountTotal, session.Currency, session.PaymentIntent, session.Customer,
             email = Ledger.AccountIds.NormalizeEmail(session.Email), reason, eventId, now,
+            reasonCode = parked?.ReasonCode, candidates = parked is null ? null : CandidateList.Write(parked.Candidates),
         }, cancellationToken);
         return written == 1;
     }
@@ -62,7 +67,8 @@ public static class CheckoutPayments
         await tx.ExecuteAsync(
             """
             UPDATE checkout_payments
-            SET status = 'granted', account_id = @accountId, credits = @credits, reason = NULL, event_id = @source, updated_at = @now
+            SET status = 'granted', account_id = @accountId, credits = @credits, reason = NULL, event_id = @source, updated_at = @now,
+                reason_code = NULL, candidates = NULL
             WHERE session_id = @sessionId AND status = 'unmatched'
             """,
             new { sessionId, accountId, credits, source, now }, cancellationToken) == 1;

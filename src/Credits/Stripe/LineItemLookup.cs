@@ -1,16 +1,15 @@
-using Credits.Configuration;
+using Credits.Ledger.Storage;
 using Credits.Stripe.Api;
-using Microsoft.Extensions.Options;
 
 namespace Credits.Stripe;
 
 /// <summary>
-/// The middle step of the credits chain needs the session's line items, which are not in the
-/// event. They are fetched here, before any transaction opens: a Stripe call never runs while the
-/// database's write lock is held. Only when it can matter: no metadata.credits, an API key, and a
-/// pack with a Stripe price id to match.
+/// The middle step of the credits chain needs the session's line items (with their expanded
+/// prices), which are not in the event. They are fetched here, before any transaction opens: a
+/// Stripe call never runs while the database's write lock is held. Only when it can matter: no
+/// metadata.credits, no checkout record of ours (its credits come first), and an API key.
 /// </summary>
-public sealed class LineItemLookup(IStripeApi stripe, IOptions<PackOptions> packs)
+public sealed class LineItemLookup(IStripeApi stripe, LedgerDatabase database)
 {
     public static readonly IReadOnlyList<LineItemPrice> None = [];
 
@@ -19,9 +18,21 @@ public sealed class LineItemLookup(IStripeApi stripe, IOptions<PackOptions> pack
             ? await ForSessionAsync(session, cancellationToken)
             : None;
 
-    public async Task<IReadOnlyList<LineItemPrice>> ForSessionAsync(CheckoutSession session, CancellationToken cancellationToken) =>
-        session.Mode == "payment" && !session.Metadata.ContainsKey("credits") && stripe.IsConfigured
-        && packs.Value.Packs.Any(p => !string.IsNullOrWhiteSpace(p.PriceId))
-            ? await stripe.GetLineItemPricesAsync(session.Id, cancellationToken)
-            : None;
+    public async Task<IReadOnlyList<LineItemPrice>> ForSessionAsync(CheckoutSession session, CancellationToken cancellationToken)
+    {
+        if (session.Mode != "payment" || session.Metadata.ContainsKey("credits") || !stripe.IsConfigured
+            || await CheckoutRecords.GetAsync(database, session.Id, cancellationToken) is not null)
+        {
+            return None;
+        }
+        try
+        {
+            return await stripe.GetLineItemPricesAsync(session.Id, cancellationToken);
+        }
+        catch (global::Stripe.StripeException e) when (e.HttpStatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            // A session this Stripe account does not know has no line items to count; the amount decides.
+            return None;
+        }
+    }
 }

@@ -14,8 +14,13 @@ namespace Credits.Stripe;
 /// another event already wrote, a refund that arrived first) the caller takes the per-statement
 /// path, which works out and records the outcome. SQLite has no writes inside WITH, so it always
 /// takes that path.
+/// The statement grants only when the account rules agree without a doubt (<c>agreed</c>): the
+/// session's own checkout record names this account and these credits; or, without a record, no
+/// Stripe customer link names another account, and the account exists (or, when unknown accounts
+/// are created, no account has the payer's email). Anything else is claimed and handed to
+/// <see cref="PaymentResolver"/>, which parks or grants exactly as it would have.
 /// </summary>
-public sealed record OneStatementGrant(CheckoutSession Session, string AccountId, long Credits)
+public sealed record OneStatementGrant(CheckoutSession Session, string AccountId, long Credits, bool CreateUnknown)
 {
     private const string Sql =
         $"""
@@ -31,12 +36,20 @@ public sealed record OneStatementGrant(CheckoutSession Session, string AccountId
             SELECT @PaymentIntent, @Now FROM claimed WHERE CAST(@PaymentIntent AS text) IS NOT NULL
             ON CONFLICT (payment_intent) DO UPDATE SET touched_at = excluded.touched_at
             RETURNING pending_reversals),
+        agreed AS (
+            SELECT 1 AS ok
+            WHERE CASE WHEN EXISTS (SELECT 1 FROM checkout_sessions WHERE session_id = @SessionId)
+                THEN EXISTS (SELECT 1 FROM checkout_sessions WHERE session_id = @SessionId AND account_id = @AccountId AND credits = @Credits)
+                ELSE NOT EXISTS (SELECT 1 FROM stripe_customers WHERE customer_id = @Customer AND account_id <> @AccountId)
+                     AND (EXISTS (SELECT 1 FROM accounts WHERE id = @AccountId)
+                          OR (@CreateUnknown AND NOT EXISTS (SELECT 1 FROM accounts WHERE email = @Email)))
+                END),
         paid AS (
             INSERT INTO checkout_payments (session_id, status, account_id, credits, amount_total, currency, payment_intent,
                                            customer_id, email, reason, event_id, created_at, updated_at)
             SELECT @SessionId, 'granted', @AccountId, @Credits, @AmountTotal, @Currency, @PaymentIntent,
                    @Customer, @Email, NULL, @EventId, @Now, @Now
-            FROM claimed WHERE NOT EXISTS (SELECT 1 FROM locked WHERE pending_reversals > 0)
+            FROM claimed, agreed WHERE NOT EXISTS (SELECT 1 FROM locked WHERE pending_reversals > 0)
             ON CONFLICT (session_id) DO UPDATE SET {CheckoutPayments.Replace}
             WHERE checkout_payments.status IN ('pending', 'unmatched')
             RETURNING session_id),
@@ -79,6 +92,7 @@ public sealed record OneStatementGrant(CheckoutSession Session, string AccountId
             Email = AccountIds.NormalizeEmail(Session.Email),
             Reason = CheckoutFulfillment.PurchaseReason(Session.AmountTotal, Session.Currency),
             Now = now,
+            CreateUnknown,
         }, cancellationToken)
         ?? throw new InvalidOperationException("The grant statement returned no row.");
 

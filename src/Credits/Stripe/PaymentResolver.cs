@@ -7,119 +7,215 @@ using Microsoft.Extensions.Options;
 
 namespace Credits.Stripe;
 
-/// <summary>Who paid and how many credits it was worth: the two resolution chains of SPEC §3.</summary>
-public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> packs)
+/// <summary>
+/// Whose credits a paid session buys, and how many (docs/events.md). The account signals:
+/// R, the account recorded when Credits created the session; M, metadata.user_id else
+/// client_reference_id; C, the account the Stripe customer is linked to; E, the one account with
+/// the payer's email. When they disagree nobody is credited: the payment is parked with a
+/// reason code and the candidates an operator can choose from.
+/// </summary>
+public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> packs, IOptions<CreditsOptions> options)
 {
     public async Task<Resolution> ResolveAsync(LedgerTransaction tx, CheckoutSession session, CancellationToken cancellationToken)
     {
-        var user = await ResolveUserAsync(tx, session, cancellationToken);
-        var credits = ResolveCredits(session);
-        return new Resolution(user.UserId, user.Authoritative, credits.Credits, Join(user.Problem, credits.Problem));
+        var record = await CheckoutRecords.GetAsync(tx, session.Id, cancellationToken);
+        var user = await ResolveUserAsync(tx, session, record, cancellationToken);
+        var credits = record is not null ? new Found(record.Credits, null, null) : ResolveCredits(session);
+        var candidates = user.UserId is { } found && credits.Credits is null
+            ? [new Candidate(found, record is null ? "the account this payment names" : "recorded when Credits created this Checkout Session")]
+            : user.Candidates;
+        return new Resolution(user.UserId, user.Create, credits.Credits, Join(user.Problem, credits.Problem),
+            user.Code ?? credits.Code, candidates);
     }
 
     /// <summary>
-    /// The resolution when it needs no lookup: the buyer is named by our own id and the credits
-    /// are known. Null when resolving needs the database (customer link, email) or would park.
+    /// The buyer and credits the one-statement grant proposes: our own id in the metadata (not
+    /// contradicted by client_reference_id) and credits known without the database. The statement
+    /// itself checks what needs the database (the checkout record, the customer link, the account,
+    /// the email) and hands anything else to <see cref="ResolveAsync"/>. Null when it cannot apply.
     /// </summary>
     public Resolution? ResolveWithoutLookup(CheckoutSession session) =>
-        OwnId(session) is (not null, true, _) own && ResolveCredits(session) is (not null, _) credits
-            ? new Resolution(own.UserId, true, credits.Credits, null)
+        Named(session) is { Problem: null, Id: { } id } && ResolveCredits(session) is { Credits: { } credits }
+            ? new Resolution(id.Value, true, credits, null, null, [])
             : null;
 
-    /// <summary>metadata.user_id, else client_reference_id: authoritative, so the account is created if needed. Null when neither is set.</summary>
-    private static (string? UserId, bool Authoritative, string? Problem)? OwnId(CheckoutSession session)
+    /// <summary>CREDITS_UNKNOWN_ACCOUNTS=create: an id Credits has never seen, contradicted by nothing, becomes an account.</summary>
+    public bool CreatesUnknownAccounts => options.Value.UnknownAccounts != CreditsOptions.ParkUnknownAccounts;
+
+    /// <summary>Signal M: metadata.user_id, else client_reference_id; a problem when they differ or are not ids.</summary>
+    private static (NamedId? Id, string? Problem, IReadOnlyList<Candidate> Candidates) Named(CheckoutSession session)
     {
+        var named = new List<NamedId>(2);
         foreach (var (field, value) in new[] { ("metadata.user_id", session.Metadata.GetValueOrDefault("user_id")), ("client_reference_id", session.ClientReferenceId) })
         {
             if (string.IsNullOrWhiteSpace(value))
             {
                 continue;
             }
-            return AccountIds.IsValid(value)
-                ? (value, true, null)
-                : (null, false, $"{field} '{Truncate(value)}' is not a valid account id ({AccountIds.Describe})");
-        }
-        return null;
-    }
-
-    private async Task<(string? UserId, bool Authoritative, string? Problem)> ResolveUserAsync(
-        LedgerTransaction tx, CheckoutSession session, CancellationToken cancellationToken)
-    {
-        if (OwnId(session) is { } own)
-        {
-            return own;
-        }
-
-        if (session.Customer is { Length: > 0 } customer
-            && await CheckoutPayments.AccountForCustomerAsync(tx, customer, cancellationToken) is { } linked)
-        {
-            return (linked, false, null);
-        }
-
-        if (AccountIds.NormalizeEmail(session.Email) is { } email)
-        {
-            var matches = await ledger.FindAccountsByEmailAsync(tx, email, cancellationToken);
-            return matches.Count switch
+            if (!AccountIds.IsValid(value))
             {
-                1 => (matches[0], false, null),
-                0 => (null, false, $"no account has the email {email}"),
-                _ => (null, false, $"more than one account has the email {email}"),
-            };
+                return (null, $"{field} '{Truncate(value)}' is not a valid account id ({AccountIds.Describe})", []);
+            }
+            named.Add(new NamedId(value, field));
         }
-
-        return (null, false, "no user: the session has no metadata.user_id, no client_reference_id, no customer linked to an account and no email");
+        if (named is [var first, var second] && first.Value != second.Value)
+        {
+            return (null, $"metadata.user_id names user {first.Value} but client_reference_id names user {second.Value}",
+                [new Candidate(first.Value, "named by metadata.user_id"), new Candidate(second.Value, "named by client_reference_id")]);
+        }
+        return (named.FirstOrDefault(), null, []);
     }
 
-    private (long? Credits, string? Problem) ResolveCredits(CheckoutSession session)
+    private async Task<UserFound> ResolveUserAsync(LedgerTransaction tx, CheckoutSession session, CheckoutRecord? record, CancellationToken cancellationToken)
+    {
+        var (named, namedProblem, namedCandidates) = Named(session);
+        if (record is not null)
+        {
+            if (namedProblem is not null || named is not null && named.Value != record.AccountId)
+            {
+                var recorded = new Candidate(record.AccountId, "recorded when Credits created this Checkout Session");
+                return Park(ParkReasons.ConflictingAccounts,
+                    $"the session was created for user {record.AccountId} but {namedProblem ?? $"its {named!.Field} names user {named.Value}"}: " +
+                    "it was changed or mixed up after checkout",
+                    [recorded, .. namedCandidates, .. named is null ? Array.Empty<Candidate>() : [new Candidate(named.Value, $"named by {named.Field}")]]);
+            }
+            return new UserFound(record.AccountId, false, null, null, []);
+        }
+        if (namedProblem is not null)
+        {
+            return Park(namedCandidates.Count > 0 ? ParkReasons.ConflictingAccounts : ParkReasons.UnknownAccount, namedProblem, namedCandidates);
+        }
+
+        var linked = session.Customer is { Length: > 0 } customer ? await CheckoutPayments.AccountForCustomerAsync(tx, customer, cancellationToken) : null;
+        var email = AccountIds.NormalizeEmail(session.Email);
+        if (named is not null)
+        {
+            var byName = new Candidate(named.Value, $"named by {named.Field}");
+            if (linked is not null && linked != named.Value)
+            {
+                return Park(ParkReasons.ConflictingAccounts,
+                    $"{named.Field} names user {named.Value} but Stripe customer {session.Customer} is linked to user {linked} by an earlier purchase",
+                    [new Candidate(linked, $"Stripe customer {session.Customer} is linked to it by an earlier purchase"), byName]);
+            }
+            if (await ledger.GetAccountAsync(tx, named.Value, cancellationToken) is not null)
+            {
+                return new UserFound(named.Value, false, null, null, []);
+            }
+            if (email is not null && await ledger.FindAccountsByEmailAsync(tx, email, cancellationToken) is [var owner])
+            {
+                return Park(ParkReasons.ConflictingAccounts,
+                    $"{named.Field} names unknown account {named.Value}; the payer's email ({AccountIds.MaskEmail(email)}) belongs to user {owner}",
+                    [new Candidate(owner, $"the payer's email {AccountIds.MaskEmail(email)} is this account's"), byName with { Why = $"{byName.Why}; no such account yet" }]);
+            }
+            return CreatesUnknownAccounts
+                ? new UserFound(named.Value, true, null, null, [])
+                : Park(ParkReasons.UnknownAccount,
+                    $"{named.Field} names user {named.Value}, an account Credits has never seen (CREDITS_UNKNOWN_ACCOUNTS=park)", [byName]);
+        }
+
+        if (linked is not null)
+        {
+            return new UserFound(linked, false, null, null, []);
+        }
+        if (email is null)
+        {
+            return Park(ParkReasons.NoAccount, "no user: the session has no metadata.user_id, no client_reference_id, no customer linked to an account and no email", []);
+        }
+        var matches = await ledger.FindAccountsByEmailAsync(tx, email, cancellationToken);
+        return matches.Count switch
+        {
+            1 => new UserFound(matches[0], false, null, null, []),
+            0 => Park(ParkReasons.NoAccount, $"no account has the email {AccountIds.MaskEmail(email)}", []),
+            _ => Park(ParkReasons.NoAccount, $"more than one account has the email {AccountIds.MaskEmail(email)}",
+                [.. matches.Select(m => new Candidate(m, $"has the payer's email {AccountIds.MaskEmail(email)}"))]),
+        };
+    }
+
+    private static UserFound Park(string code, string problem, IReadOnlyList<Candidate> candidates) => new(null, false, problem, code, candidates);
+
+    private Found ResolveCredits(CheckoutSession session)
     {
         if (session.Metadata.TryGetValue("credits", out var text))
         {
             return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var credits) && credits is > 0 and <= CreditLimits.MaxCredits
-                ? (credits, null)
-                : (null, $"metadata.credits '{Truncate(text)}' is not a whole number between 1 and {CreditLimits.MaxCredits}");
+                ? new Found(credits, null, null)
+                : new Found(null, $"metadata.credits '{Truncate(text)}' is not a whole number between 1 and {CreditLimits.MaxCredits}", ParkReasons.NoCreditAmount);
         }
 
-        if (PackCredits(session.LineItems) is { } fromPrices)
+        if (LineItemCredits(session.LineItems) is { } fromItems)
         {
-            return (fromPrices, null);
+            return new Found(fromItems, null, null);
         }
 
         if (session.AmountTotal is not { } amount || session.Currency is not { } currency)
         {
-            return (null, "no credit amount: no metadata.credits and no amount_total/currency to match a pack");
+            return new Found(null, "no credit amount: no metadata.credits and no amount_total/currency to match a pack", ParkReasons.NoCreditAmount);
         }
         var matching = packs.Value.Packs.Where(p => p.UnitAmount == amount && p.Currency == currency).ToList();
         return matching.Count switch
         {
-            1 => (matching[0].Credits, null),
-            0 => (null, $"no credit amount: no metadata.credits and no pack costs {amount} {currency}"),
-            _ => (null, $"no credit amount: {matching.Count} packs cost {amount} {currency}"),
+            1 => new Found(matching[0].Credits, null, null),
+            0 => new Found(null, $"no credit amount: no metadata.credits and no pack costs {amount} {currency}", ParkReasons.NoCreditAmount),
+            _ => new Found(null, $"no credit amount: {matching.Count} packs cost {amount} {currency} ({string.Join(", ", matching.Select(p => p.Id))})",
+                ParkReasons.AmbiguousPack),
         };
     }
 
-    /// <summary>The credits of the packs bought, when every line item is a pack's Stripe price; otherwise null.</summary>
-    private long? PackCredits(IReadOnlyList<LineItemPrice> lineItems)
+    /// <summary>
+    /// The credits of the line items: each item's pack by its configured Stripe price id, else its
+    /// Price's metadata.credits, times its quantity. Null when any item is neither: the amount decides then.
+    /// A discount changes what was paid, never these credits.
+    /// </summary>
+    private long? LineItemCredits(IReadOnlyList<LineItemPrice> lineItems)
     {
         long total = 0;
         foreach (var item in lineItems)
         {
-            if (packs.Value.Packs.FirstOrDefault(p => p.PriceId == item.PriceId) is not { } pack)
+            var each = packs.Value.Packs.FirstOrDefault(p => !string.IsNullOrEmpty(p.PriceId) && p.PriceId == item.PriceId)?.Credits ?? item.Credits;
+            if (each is not > 0 || item.Quantity is < 1 or > CreditLimits.MaxCredits)
             {
                 return null;
             }
-            total += pack.Credits * item.Quantity;
+            total += each.Value * item.Quantity;
+            if (total > CreditLimits.MaxCredits)
+            {
+                return null;
+            }
         }
-        return total is > 0 and <= CreditLimits.MaxCredits ? total : null;
+        return total > 0 ? total : null;
     }
 
     private static string? Join(string? first, string? second) =>
         first is null ? second : second is null ? first : $"{first}; {second}";
 
     private static string Truncate(string value) => value.Length <= 64 ? value : value[..64] + "…";
+
+    private sealed record NamedId(string Value, string Field);
+
+    private sealed record UserFound(string? UserId, bool Create, string? Problem, string? Code, IReadOnlyList<Candidate> Candidates);
+
+    private sealed record Found(long? Credits, string? Problem, string? Code);
 }
 
-/// <summary>Null <see cref="UserId"/> or <see cref="Credits"/> parks the payment, with <see cref="Problem"/> as the reason.</summary>
-public sealed record Resolution(string? UserId, bool CreateAccount, long? Credits, string? Problem)
+/// <summary>
+/// Null <see cref="UserId"/> or <see cref="Credits"/> parks the payment, with <see cref="Problem"/>
+/// as the sentence, <see cref="ReasonCode"/> as its code and <see cref="Candidates"/> as the
+/// accounts an operator may assign it to.
+/// </summary>
+public sealed record Resolution(string? UserId, bool CreateAccount, long? Credits, string? Problem, string? ReasonCode, IReadOnlyList<Candidate> Candidates)
 {
     public bool IsComplete => UserId is not null && Credits is not null;
+}
+
+/// <summary>An account a parked payment may belong to, and why it was suggested.</summary>
+public sealed record Candidate(string UserId, string Why);
+
+/// <summary>The reason codes of a parked payment.</summary>
+public static class ParkReasons
+{
+    public const string NoAccount = "no_account";
+    public const string UnknownAccount = "unknown_account";
+    public const string ConflictingAccounts = "conflicting_accounts";
+    public const string NoCreditAmount = "no_credit_amount";
+    public const string AmbiguousPack = "ambiguous_pack";
 }

@@ -44,23 +44,27 @@ public sealed partial class UnmatchedPayments(CreditLedger ledger, CheckoutFulfi
             : new Assignment(AssignFailure.None, null, outcome);
     }
 
-    /// <summary>Grants the parked payments made with this email to a newly registered account. Returns how many.</summary>
+    /// <summary>
+    /// Grants the parked payments made with this email to a newly registered account. Returns how many.
+    /// Only those parked because nothing named an account (<c>no_account</c>): a payment whose
+    /// signals named other accounts waits for an operator, whoever registers the email.
+    /// </summary>
     public async Task<int> ClaimByEmailAsync(string userId, string email, CancellationToken cancellationToken)
     {
         var claimed = 0;
         foreach (var payment in await CheckoutPayments.ListAsync(ledger.Database, PaymentStatus.Unmatched, email, 100, cancellationToken))
         {
-            if (payment.Credits is not { } credits)
+            if (payment.Credits is not { } credits || payment.ReasonCode is not (null or ParkReasons.NoAccount))
             {
                 continue;
             }
             await using var tx = await ledger.Database.BeginAsync(cancellationToken);
-            var outcome = await checkout.AssignAsync(tx, payment, userId, credits, $"claimed by email {email}", cancellationToken);
+            var outcome = await checkout.AssignAsync(tx, payment, userId, credits, $"claimed by email {AccountIds.MaskEmail(email)}", cancellationToken);
             await tx.CommitAsync(cancellationToken);
             if (outcome.Status == EventStatus.Granted)
             {
                 claimed++;
-                Log.Claimed(logger, payment.SessionId, userId, credits, email);
+                Log.Claimed(logger, payment.SessionId, userId, credits, AccountIds.MaskEmail(email));
             }
         }
         return claimed;

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Credits.Stripe;
 
-/// <summary><c>POST /webhooks/stripe</c> and <c>POST /</c>: verify, process, commit, then answer (SPEC §2).</summary>
+/// <summary><c>POST /webhooks/stripe</c> and <c>POST /</c>: verify, process, commit, then answer.</summary>
 public static class WebhookEndpoint
 {
     public const int MaxBodyBytes = 1024 * 1024;
@@ -19,13 +19,15 @@ public static class WebhookEndpoint
     }
 
     private static async Task<Results<Ok<WebhookResponse>, ProblemHttpResult>> HandleAsync(
-        HttpRequest request, WebhookSignature signature, EventProcessor processor, CreditsMetrics metrics, CancellationToken cancellationToken)
+        HttpRequest request, WebhookSignature signature, EventProcessor processor, CreditsMetrics metrics, WebhookBodyGate gate,
+        CancellationToken cancellationToken)
     {
         if (request.ContentLength > MaxBodyBytes)
         {
             return Problems.PayloadTooLarge(MaxBodyBytes);
         }
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var holdsSlot = false;
         try
         {
             var length = 0;
@@ -33,6 +35,15 @@ public static class WebhookEndpoint
             {
                 if (length == buffer.Length)
                 {
+                    if (buffer.Length >= WebhookBodyGate.SmallBodyBytes && !holdsSlot)
+                    {
+                        if (!await gate.EnterAsync(cancellationToken))
+                        {
+                            return Problems.Busy(
+                                $"Too many webhook bodies over {WebhookBodyGate.SmallBodyBytes / 1024} KiB are being read at once; nothing was stored and Stripe will retry.");
+                        }
+                        holdsSlot = true;
+                    }
                     var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
                     buffer.AsSpan(0, length).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(buffer);
@@ -56,6 +67,10 @@ public static class WebhookEndpoint
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            if (holdsSlot)
+            {
+                gate.Exit();
+            }
         }
     }
 

@@ -2,11 +2,12 @@ using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Credits.Configuration;
 
 namespace Credits.Stripe;
 
 /// <summary>
-/// Verifies <c>Stripe-Signature</c> over the raw body bytes (SPEC §2.1): <c>t=</c> plus one or more
+/// Verifies <c>Stripe-Signature</c> over the raw body bytes: <c>t=</c> plus one or more
 /// <c>v1=</c> HMAC-SHA256 hex digests of "{t}.{body}", keyed by the whole whsec_ string. Any v1 may
 /// match any configured secret (rotation); other schemes are ignored; |now - t| must be within 300 s.
 /// Stripe.net's EventUtility verifies one secret over a string, so we do it over the bytes here and
@@ -17,7 +18,11 @@ public sealed class WebhookSignature(IReadOnlyList<string> secrets, TimeProvider
     public const int ToleranceSeconds = 300;
     private const int DigestBytes = 32;
 
-    private readonly byte[][] _keys = [.. secrets.Select(Encoding.UTF8.GetBytes)];
+    // Start-up refuses weak secrets with a sentence; this is the last line of defence: an empty
+    // key or a bare "whsec_" would let anyone sign events.
+    private readonly byte[][] _keys = secrets.Count > 0 && secrets.All(s => SecretRules.WebhookSecretProblem(s) is null)
+        ? [.. secrets.Select(Encoding.UTF8.GetBytes)]
+        : throw new ArgumentException("Every webhook secret must be whsec_ followed by at least 16 characters.", nameof(secrets));
 
     public SignatureCheck Verify(string? header, ReadOnlySpan<byte> body)
     {

@@ -18,7 +18,7 @@ namespace Credits.Tests.Infrastructure;
 public sealed class CreditsServer : IAsyncDisposable
 {
     public const string WebhookSecret = "whsec_test_primary_0123456789abcdef";
-    public const string ApiKey = "test-api-key-0123456789";
+    public const string ApiKey = "test-api-key-0123456789abcdef";
 
     private readonly WebApplication _app;
 

@@ -34,7 +34,8 @@ public sealed class FakeStripe : IAsyncDisposable
     /// <summary>Stripe pages at most 100 events; tests lower this to exercise has_more/starting_after with few events.</summary>
     public int PageSize { get; set; } = 100;
 
-    public ConcurrentDictionary<string, IReadOnlyList<(string PriceId, long Quantity)>> LineItems { get; } = new();
+    /// <summary>A session's line items, served by GET .../line_items with each Price as an object (its metadata included), as Stripe does.</summary>
+    public ConcurrentDictionary<string, IReadOnlyList<FakeLineItem>> LineItems { get; } = new();
 
     public static async Task<FakeStripe> StartAsync()
     {
@@ -95,7 +96,8 @@ public sealed class FakeStripe : IAsyncDisposable
     private IResult Create(Dictionary<string, string> form)
     {
         var id = StripeEvents.NewId("cs_test");
-        var amount = long.Parse(form.GetValueOrDefault("line_items[0][price_data][unit_amount]") ?? "0", CultureInfo.InvariantCulture);
+        var amount = long.Parse(form.GetValueOrDefault("line_items[0][price_data][unit_amount]") ?? "0", CultureInfo.InvariantCulture)
+            * long.Parse(form.GetValueOrDefault("line_items[0][quantity]") ?? "1", CultureInfo.InvariantCulture);
         var session = StripeEvents.CheckoutSession(id, amountTotal: amount, paymentStatus: "unpaid",
             currency: form.GetValueOrDefault("line_items[0][price_data][currency]") ?? "usd", clientReferenceId: form.GetValueOrDefault("client_reference_id"));
         var metadata = new JsonObject();
@@ -113,7 +115,7 @@ public sealed class FakeStripe : IAsyncDisposable
         Sessions[id] = session;
         if (form.GetValueOrDefault("line_items[0][price]") is { } price)
         {
-            LineItems[id] = [(price, 1)];
+            LineItems[id] = [new FakeLineItem(price, long.Parse(form.GetValueOrDefault("line_items[0][quantity]") ?? "1", CultureInfo.InvariantCulture))];
         }
         return Json(session);
     }
@@ -121,17 +123,31 @@ public sealed class FakeStripe : IAsyncDisposable
     private JsonObject LineItemList(string sessionId)
     {
         var data = new JsonArray();
-        foreach (var (price, quantity) in LineItems.GetValueOrDefault(sessionId) ?? [])
+        foreach (var item in LineItems.GetValueOrDefault(sessionId) ?? [])
         {
+            var metadata = new JsonObject();
+            if (item.Credits is { } credits)
+            {
+                metadata["credits"] = credits.ToString(CultureInfo.InvariantCulture);
+            }
+            var subtotal = item.UnitAmount * item.Quantity;
             data.Add(new JsonObject
             {
                 ["id"] = StripeEvents.NewId("li"),
                 ["object"] = "item",
-                ["amount_total"] = 0,
+                ["amount_discount"] = item.AmountDiscount,
+                ["amount_subtotal"] = subtotal,
+                ["amount_tax"] = 0,
+                ["amount_total"] = subtotal - item.AmountDiscount,
                 ["currency"] = "usd",
                 ["description"] = "Credits",
-                ["price"] = new JsonObject { ["id"] = price, ["object"] = "price", ["active"] = true, ["currency"] = "usd", ["type"] = "one_time" },
-                ["quantity"] = quantity,
+                ["price"] = new JsonObject
+                {
+                    ["id"] = item.PriceId, ["object"] = "price", ["active"] = true, ["billing_scheme"] = "per_unit", ["currency"] = "usd",
+                    ["livemode"] = false, ["metadata"] = metadata, ["product"] = StripeEvents.NewId("prod"), ["type"] = "one_time",
+                    ["unit_amount"] = item.UnitAmount,
+                },
+                ["quantity"] = item.Quantity,
             });
         }
         return new JsonObject { ["object"] = "list", ["data"] = data, ["has_more"] = false, ["url"] = $"/v1/checkout/sessions/{sessionId}/line_items" };
@@ -178,3 +194,6 @@ public sealed class FakeStripe : IAsyncDisposable
         await _app.DisposeAsync();
     }
 }
+
+/// <summary>A line item the fake serves: its Price id, quantity, unit amount, the Price's metadata.credits and the discount on the item.</summary>
+public sealed record FakeLineItem(string PriceId, long Quantity, long UnitAmount = 0, long? Credits = null, long AmountDiscount = 0);

@@ -30,7 +30,7 @@ public sealed class HeadlessChromium : IAsyncDisposable
     public IBrowserContext Context => _context;
 
     /// <summary>Skips the calling test, saying why, when this machine has no chromium (./test.sh installs it).</summary>
-    public static async Task<HeadlessChromium> LaunchAsync(int width, int height)
+    public static async Task<HeadlessChromium> LaunchAsync(int width, int height, bool javaScript = true)
     {
         Assert.SkipWhen(!File.Exists(ExecutablePath),
             $"Chromium not found at {ExecutablePath}: install Debian's chromium package (./test.sh does) to run the dashboard browser test.");
@@ -44,6 +44,7 @@ public sealed class HeadlessChromium : IAsyncDisposable
             ViewportSize = new ViewportSize { Width = width, Height = height },
             Locale = "en-US",
             TimezoneId = "UTC",
+            JavaScriptEnabled = javaScript,
         });
         return new HeadlessChromium(playwright, context, profile);
     }

@@ -41,6 +41,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The server's process id, e.g. to read its memory from /proc.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>Everything the process printed so far (the last 200 lines), for assertion messages.</summary>
     public string Output
     {
@@ -63,7 +66,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts credits.dll with the given environment (DATABASE_URL empty means SQLite in
-    /// CREDITS_DATA_DIR) and waits until /readyz answers 200.
+    /// CREDITS_DATA_DIR) and waits until /readyz answers 200. A value of null keeps the default;
+    /// an empty string leaves the variable unset (e.g. STRIPE_WEBHOOK_SECRET = "": generated secrets).
     /// </summary>
     public static Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string?> environment, TimeSpan? requestTimeout = null)
     {
@@ -99,7 +103,11 @@ public sealed class ServerProcess : IAsyncDisposable
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (name, value) in environment)
         {
-            if (!string.IsNullOrEmpty(value))
+            if (value is "")
+            {
+                info.Environment.Remove(name);
+            }
+            else if (value is not null)
             {
                 info.Environment[name] = value;
             }

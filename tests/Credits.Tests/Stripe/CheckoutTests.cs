@@ -40,6 +40,7 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
 
     private static async Task<string> CreateSessionAsync(CreditsServer server, string user, string pack = "pro")
     {
+        (await server.PutUserAsync(user, null)).EnsureSuccessStatusCode();
         using var response = await server.Client.PostAsJsonAsync("/api/checkout/sessions", new
         {
             user_id = user,
@@ -61,6 +62,7 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
     {
         await using var server = await StartAsync();
         var user = User();
+        (await server.PutUserAsync(user, null)).EnsureSuccessStatusCode();
 
         using var response = await server.Client.PostAsJsonAsync("/api/checkout/sessions", new
         {
@@ -87,7 +89,7 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
         Assert.False(sent.Form.ContainsKey("line_items[0][price]"));
         Assert.Equal("https://app.example.com/paid?session_id={CHECKOUT_SESSION_ID}", sent.Form["success_url"]);
         Assert.Equal("https://app.example.com/pricing", sent.Form["cancel_url"]);
-        Assert.Null(await server.BalanceAsync(user));
+        Assert.Equal(0, await server.BalanceAsync(user));
     }
 
     [Fact]
@@ -189,7 +191,7 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
         var page = await FulfillAsync(server, sessionId);
 
         Assert.Equal("pending", page.GetProperty("status").GetString());
-        Assert.Null(await server.BalanceAsync(user));
+        Assert.Equal(0, await server.BalanceAsync(user));
         Assert.Equal("pending", await server.ScalarAsync<string>("SELECT status FROM checkout_payments WHERE session_id = @sessionId", new { sessionId }));
 
         var paid = _stripe.Pay(sessionId);
@@ -219,7 +221,7 @@ public abstract class CheckoutTests<TFixture>(TFixture db) : IClassFixture<TFixt
         var session = StripeEvents.CheckoutSession(userId: user, amountTotal: 1234);
         var sessionId = (string)session["id"]!;
         _stripe.Sessions[sessionId] = session;
-        _stripe.LineItems[sessionId] = [("price_pro_live", 1)];
+        _stripe.LineItems[sessionId] = [new FakeLineItem("price_pro_live", 1)];
 
         var body = await server.DeliverAsync(StripeEvents.Completed(session));
 

@@ -12,14 +12,27 @@ public abstract class ResolutionTests<TFixture>(TFixture db) : IClassFixture<TFi
     private static string User() => StripeEvents.NewId("u");
 
     [Fact]
-    public async Task Metadata_user_id_comes_first_and_creates_the_account()
+    public async Task Metadata_user_id_creates_the_account_it_names()
+    {
+        await using var server = await CreditsServer.StartAsync(db);
+        var user = User();
+
+        await server.DeliverAsync(StripeEvents.Completed(StripeEvents.CheckoutSession(userId: user, credits: 10, clientReferenceId: user)));
+
+        Assert.Equal(10, await server.BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task Metadata_user_id_and_client_reference_id_that_disagree_park_the_payment()
     {
         await using var server = await CreditsServer.StartAsync(db);
         var (metadataUser, referenceUser) = (User(), User());
 
-        await server.DeliverAsync(StripeEvents.Completed(StripeEvents.CheckoutSession(userId: metadataUser, credits: 10, clientReferenceId: referenceUser)));
+        var body = await server.DeliverAsync(StripeEvents.Completed(StripeEvents.CheckoutSession(userId: metadataUser, credits: 10, clientReferenceId: referenceUser)));
 
-        Assert.Equal(10, await server.BalanceAsync(metadataUser));
+        Assert.Equal("unmatched", body.GetProperty("status").GetString());
+        Assert.Contains("conflicting_accounts", body.GetProperty("detail").GetString());
+        Assert.Null(await server.BalanceAsync(metadataUser));
         Assert.Null(await server.BalanceAsync(referenceUser));
     }
 

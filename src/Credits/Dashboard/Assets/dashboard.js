@@ -81,8 +81,8 @@
     constructor(status, message) { super(message); this.status = status; }
   }
 
-  async function api(method, path, body) {
-    const headers = { Authorization: `Bearer ${sessionStorage.getItem(KEY) || ""}`, Accept: "application/json" };
+  async function api(method, path, body, extraHeaders) {
+    const headers = { Authorization: `Bearer ${sessionStorage.getItem(KEY) || ""}`, Accept: "application/json", ...(extraHeaders || {}) };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response;
     try {
@@ -288,7 +288,16 @@
       button);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const body = { user_id: userInput.value.trim() };
+      await assign(userInput.value.trim(), button);
+    });
+    // One click per candidate: the accounts the resolver suggested, each with why.
+    const candidates = (p.candidates || []).map((c) => {
+      const pick = el("button", { type: "button", class: "candidate", title: c.why, "data-candidate": c.user_id, text: `Assign to ${c.user_id}` });
+      pick.addEventListener("click", () => assign(c.user_id, pick));
+      return el("li", {}, pick, el("span", { class: "why", text: ` ${c.why}` }));
+    });
+    async function assign(userId, button) {
+      const body = { user_id: userId };
       if (creditsInput.value) body.credits = Number(creditsInput.value);
       button.disabled = true;
       try {
@@ -303,13 +312,14 @@
       } finally {
         button.disabled = false;
       }
-    });
+    }
     const details = [money(p.amount_total, p.currency), p.credits ? `${number(p.credits)} credits` : "credits unknown", p.email || "no email"];
     return el("li", { "data-key": id, "data-session": id },
       el("div", { class: "what" },
         el("p", { class: "mono", text: id }),
         el("p", { text: details.join(" · ") }),
-        el("p", { class: "reason", text: `${p.reason || "unmatched"} — since ${dateTime(p.created_at)}` })),
+        el("p", { class: "reason", text: `${p.reason_code ? `${p.reason_code}: ` : ""}${p.reason || "unmatched"} — since ${dateTime(p.created_at)}` }),
+        candidates.length ? el("ul", { class: "candidates", "aria-label": `Candidates for payment ${id}` }, ...candidates) : ""),
       form);
   }
 
@@ -353,16 +363,17 @@
       const figures = el("dl", { class: "figures" },
         ...[["Balance", user.balance, "user-balance"], ["Held", user.held, "user-held"], ["Available", user.available, "user-available"]]
           .map(([term, value, fid]) => el("div", {}, el("dt", { text: term }), el("dd", { id: fid, text: number(value) }))));
-      const rows = (ledger.entries || []).map((e) => el("tr", {},
+      const rows = (ledger.entries || []).map((e) => el("tr", { "data-entry": String(e.id) },
         el("td", { text: dateTime(e.created_at) }),
         el("td", { text: e.kind }),
         el("td", { class: "mono", text: `${e.source_kind} ${e.source_id}` }),
         el("td", { text: e.reason || "" }),
-        el("td", { class: "num", text: e.amount > 0 ? `+${number(e.amount)}` : number(e.amount) })));
-      if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: "5", class: "empty", text: "No ledger entries yet." })));
+        el("td", { class: "num", text: e.amount > 0 ? `+${number(e.amount)}` : number(e.amount) }),
+        el("td", {}, e.kind === "purchase" ? moveForm(e.source_id, id) : "")));
+      if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: "6", class: "empty", text: "No ledger entries yet." })));
       const table = el("div", { class: "scroll" }, el("table", { id: "ledger" },
         el("caption", { class: "visually-hidden", text: `Ledger of ${user.id}, newest first` }),
-        el("thead", {}, el("tr", {}, ...["When", "Kind", "Source", "Reason", "Credits"].map((h) => el("th", { scope: "col", class: h === "Credits" ? "num" : null, text: h })))),
+        el("thead", {}, el("tr", {}, ...["When", "Kind", "Source", "Reason", "Credits", "Fix"].map((h) => el("th", { scope: "col", class: h === "Credits" ? "num" : null, text: h })))),
         el("tbody", {}, ...rows)));
       box.replaceChildren(el("h3", { text: `${user.id}${user.email ? ` · ${user.email}` : ""}` }), figures, table);
       shownUser = id;
@@ -376,6 +387,35 @@
         showError(e.message);
       }
     }
+  }
+
+  // "Move to another user": reassign a purchase that landed on the wrong account.
+  function moveForm(sessionId, fromUser) {
+    const slug = sessionId.replace(/[^A-Za-z0-9_-]/g, "_");
+    const toInput = el("input", { id: `move-to-${slug}`, name: "user_id", autocomplete: "off", required: true });
+    const reasonInput = el("input", { id: `move-reason-${slug}`, name: "reason", required: true, value: "paid from the wrong account" });
+    const button = el("button", { type: "submit", text: "Move to another user" });
+    const form = el("form", { class: "row-form move", "aria-label": `Move purchase ${sessionId} to another user` },
+      el("div", { class: "field" }, el("label", { for: toInput.id, text: "Move to user id" }), toInput),
+      el("div", { class: "field" }, el("label", { for: reasonInput.id, text: "Reason" }), reasonInput),
+      button);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      button.disabled = true;
+      const key = (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+      try {
+        const result = await api("POST", `/api/payments/${encodeURIComponent(sessionId)}/reassign`,
+          { user_id: toInput.value.trim(), reason: reasonInput.value.trim() }, { "Idempotency-Key": `dashboard-${key}` });
+        showError("");
+        sayResult(`Purchase ${sessionId} ${result.status}: ${result.detail}.`);
+        await loadUser(fromUser, false);
+      } catch (e) {
+        if (e.status !== 401) showError(`Could not move ${sessionId}: ${e.message}`);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return form;
   }
 
   // ---- wiring --------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ public sealed class StripeApiClient : IStripeApi, IDisposable
     public async Task<CreatedCheckoutSession> CreateCheckoutSessionAsync(NewCheckoutSession session, CancellationToken cancellationToken)
     {
         var pack = session.Pack;
-        var lineItem = new SessionLineItemOptions { Quantity = 1 };
+        var lineItem = new SessionLineItemOptions { Quantity = session.Quantity };
         if (!string.IsNullOrWhiteSpace(pack.PriceId))
         {
             lineItem.Price = pack.PriceId;
@@ -72,7 +72,7 @@ public sealed class StripeApiClient : IStripeApi, IDisposable
             Metadata = new Dictionary<string, string>
             {
                 ["user_id"] = session.UserId,
-                ["credits"] = pack.Credits.ToString(CultureInfo.InvariantCulture),
+                ["credits"] = session.Credits.ToString(CultureInfo.InvariantCulture),
                 ["pack_id"] = pack.Id,
             },
         }, cancellationToken: cancellationToken);
@@ -86,13 +86,15 @@ public sealed class StripeApiClient : IStripeApi, IDisposable
     public async Task<IReadOnlyList<LineItemPrice>> GetLineItemPricesAsync(string sessionId, CancellationToken cancellationToken)
     {
         var prices = new List<LineItemPrice>();
-        var items = new SessionLineItemService(Client).ListAutoPagingAsync(sessionId, new SessionLineItemListOptions { Limit = 100 },
+        var items = new SessionLineItemService(Client).ListAutoPagingAsync(sessionId, new SessionLineItemListOptions { Limit = 100, Expand = ["data.price"] },
             cancellationToken: cancellationToken);
         await foreach (var item in items)
         {
             if (item.Price?.Id is { Length: > 0 } price)
             {
-                prices.Add(new LineItemPrice(price, item.Quantity ?? 1));
+                var credits = item.Price.Metadata?.GetValueOrDefault("credits") is { } text
+                    && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var each) ? each : (long?)null;
+                prices.Add(new LineItemPrice(price, item.Quantity ?? 1, credits));
             }
         }
         return prices;
