@@ -66,6 +66,35 @@ if ! command -v promtool >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     || echo "   prometheus could not be installed (see $RESULTS/prometheus.txt): the promtool tests will be skipped"
 fi
 
+# The pooler tests go through a real PgBouncer in pool_mode=transaction in front of the throwaway
+# PostgreSQL (Debian's package; installed quietly if missing, they skip, saying so, without).
+PGBOUNCER=${PGBOUNCER:-/usr/sbin/pgbouncer}
+PGBOUNCER_PID=""
+stop_pgbouncer() {
+  if [ -n "$PGBOUNCER_PID" ] && [ -f "$PGBOUNCER_PID" ]; then kill "$(cat "$PGBOUNCER_PID")" 2>/dev/null || true; fi
+}
+trap 'stop_pgbouncer; stop_postgres' EXIT
+if [ ! -x "$PGBOUNCER" ] && [ "$(id -u)" = 0 ]; then
+  echo "== installing pgbouncer for the pooler tests"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer) >"$RESULTS/pgbouncer.txt" 2>&1 \
+    || echo "   pgbouncer could not be installed (see $RESULTS/pgbouncer.txt): the pooler tests will be skipped"
+fi
+if [ -n "$PGROOT" ] && [ -x "$PGBOUNCER" ]; then
+  BOUNCER_PORT=$(free_port)
+  printf '%s\n' "[databases]" "* = host=127.0.0.1 port=$PORT user=postgres" "[pgbouncer]" \
+    "listen_addr = 127.0.0.1" "listen_port = $BOUNCER_PORT" "unix_socket_dir =" "auth_type = any" \
+    "pool_mode = transaction" "default_pool_size = 8" "max_client_conn = 2000" \
+    "pidfile = $PGROOT/pgbouncer.pid" "logfile = $PGROOT/pgbouncer.log" >"$PGROOT/pgbouncer.ini"
+  [ "$(id -u)" = 0 ] && chown postgres "$PGROOT/pgbouncer.ini"
+  if as_postgres "$PGBOUNCER" -d -q "$PGROOT/pgbouncer.ini" >"$RESULTS/pgbouncer-start.txt" 2>&1; then
+    PGBOUNCER_PID="$PGROOT/pgbouncer.pid"
+    export CREDITS_TEST_PGBOUNCER="Host=127.0.0.1;Port=$BOUNCER_PORT;Username=postgres;Database=postgres"
+    echo "== PgBouncer $("$PGBOUNCER" --version | head -n 1 | cut -d' ' -f2) (pool_mode=transaction) on 127.0.0.1:$BOUNCER_PORT"
+  else
+    echo "   pgbouncer did not start (see $RESULTS/pgbouncer-start.txt): the pooler tests will be skipped"
+  fi
+fi
+
 echo "== tests (SQLite and PostgreSQL)"
 unset DATABASE_URL STRIPE_WEBHOOK_SECRET CREDITS_API_KEY CREDITS_LIVEMODE
 dotnet tests/Credits.Tests/bin/Release/net10.0/Credits.Tests.dll -noColor "$@" \

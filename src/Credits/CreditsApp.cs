@@ -89,6 +89,8 @@ public static class CreditsApp
         services.AddSingleton<ApiKeyFilter>();
         services.AddSingleton<WebhookBodyGate>();
         services.AddHostedService<SchemaStartup>();
+        services.AddOptions<HostOptions>().Configure<IOptions<CreditsOptions>>((host, credits) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(credits.Value.ShutdownSeconds));
 
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -108,7 +110,13 @@ public static class CreditsApp
     public static DatabaseSettings DatabaseFrom(CreditsOptions options) =>
         string.IsNullOrWhiteSpace(options.DatabaseUrl)
             ? DatabaseSettings.Sqlite(options.DataDirectory, options.DatabaseTimeoutSeconds)
-            : DatabaseSettings.Postgres(options.DatabaseUrl, options.DatabaseTimeoutSeconds);
+            : DatabaseSettings.Postgres(options.DatabaseUrl, options.DatabaseTimeoutSeconds, options.TransactionPooler);
+
+    /// <summary>Where schema migrations run: CREDITS_MIGRATION_DATABASE_URL (a direct connection) when set, else the server's database.</summary>
+    public static DatabaseSettings MigrationDatabaseFrom(CreditsOptions options) =>
+        string.IsNullOrWhiteSpace(options.MigrationDatabaseUrl) || string.IsNullOrWhiteSpace(options.DatabaseUrl)
+            ? DatabaseFrom(options)
+            : DatabaseSettings.Postgres(options.MigrationDatabaseUrl, options.DatabaseTimeoutSeconds);
 
     public static WebApplication MapCredits(this WebApplication app)
     {

@@ -1,13 +1,15 @@
+using Credits.Configuration;
 using Credits.Ledger.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Credits;
 
 /// <summary>Creates or upgrades the schema before the server takes requests.</summary>
-public sealed partial class SchemaStartup(LedgerDatabase database, ILogger<SchemaStartup> logger) : IHostedService
+public sealed partial class SchemaStartup(LedgerDatabase database, IOptions<CreditsOptions> options, ILogger<SchemaStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var applied = await SchemaMigrator.MigrateAsync(database, cancellationToken);
+        var applied = await SchemaMigrator.MigrateAsync(database, CreditsApp.MigrationDatabaseFrom(options.Value), cancellationToken);
         database.MarkSchemaCurrent();
         Log.Migrated(logger, database.Settings.Describe(), applied.Count);
     }

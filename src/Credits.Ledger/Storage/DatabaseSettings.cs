@@ -28,64 +28,67 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
 
     /// <summary>
     /// Accepts both forms hosting platforms use: <c>postgres://user:pass@host:5432/db?sslmode=require</c>
-    /// and an Npgsql connection string (<c>Host=...;Username=...</c>).
+    /// (every libpq parameter Npgsql has an equivalent for, see <see cref="PostgresUrl"/>) and an
+    /// Npgsql connection string (<c>Host=...;Username=...</c>). <paramref name="pooler"/>, or
+    /// <c>pgbouncer=true</c> in the URL, selects pooler-safe mode for a transaction-mode pooler
+    /// such as PgBouncer: nothing then relies on state kept in a server session between transactions.
     /// </summary>
-    public static DatabaseSettings Postgres(string databaseUrl, int commandTimeoutSeconds = 30)
+    /// <exception cref="DatabaseUrlException">A parameter is unknown or has a bad value (one sentence naming it).</exception>
+    public static DatabaseSettings Postgres(string databaseUrl, int commandTimeoutSeconds = 30, bool pooler = false)
     {
-        var builder = databaseUrl.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
-            || databaseUrl.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
-            ? FromUrl(databaseUrl)
-            : new NpgsqlConnectionStringBuilder(databaseUrl);
+        NpgsqlConnectionStringBuilder builder;
+        if (PostgresUrl.IsUrl(databaseUrl))
+        {
+            var parsed = PostgresUrl.Parse(databaseUrl);
+            builder = parsed.Builder;
+            pooler |= parsed.Pooler;
+        }
+        else
+        {
+            try
+            {
+                builder = new NpgsqlConnectionStringBuilder(databaseUrl);
+            }
+            catch (ArgumentException e)
+            {
+                throw new DatabaseUrlException(e.ParamName is { Length: > 0 } setting
+                    ? $"DATABASE_URL is neither a postgres:// URL nor a valid Npgsql connection string; check its '{setting}' setting."
+                    : "DATABASE_URL is neither a postgres:// URL nor a valid Npgsql connection string (Host=...;Username=...).");
+            }
+        }
         if (!Mentions(databaseUrl, "Command Timeout", "CommandTimeout"))
         {
             builder.CommandTimeout = commandTimeoutSeconds;
         }
-        // The hot path is a handful of fixed statements: let Npgsql prepare them, and keep them
-        // prepared across pool rentals instead of sending DISCARD ALL on every open.
-        if (!Mentions(databaseUrl, "Max Auto Prepare", "MaxAutoPrepare"))
+        if (pooler)
         {
-            builder.MaxAutoPrepare = 64;
-        }
-        if (!Mentions(databaseUrl, "No Reset On Close", "NoResetOnClose"))
-        {
+            // A transaction-mode pooler hands each transaction to whichever server connection is
+            // free: a statement prepared on one is unknown on the next ("prepared statement
+            // \"_auto0\" does not exist"), and DISCARD ALL on close would reset another client's session.
+            builder.MaxAutoPrepare = 0;
             builder.NoResetOnClose = true;
         }
-        return new DatabaseSettings(DatabaseProvider.Postgres, builder.ConnectionString);
+        else
+        {
+            // The hot path is a handful of fixed statements: let Npgsql prepare them, and keep them
+            // prepared across pool rentals instead of sending DISCARD ALL on every open.
+            if (!Mentions(databaseUrl, "Max Auto Prepare", "MaxAutoPrepare"))
+            {
+                builder.MaxAutoPrepare = 64;
+            }
+            if (!Mentions(databaseUrl, "No Reset On Close", "NoResetOnClose"))
+            {
+                builder.NoResetOnClose = true;
+            }
+        }
+        return new DatabaseSettings(DatabaseProvider.Postgres, builder.ConnectionString) { Pooler = pooler };
     }
+
+    /// <summary>Pooler-safe mode: no prepared statements, no session state between transactions.</summary>
+    public bool Pooler { get; init; }
 
     private static bool Mentions(string connectionString, params string[] keys) =>
         keys.Any(key => connectionString.Contains(key, StringComparison.OrdinalIgnoreCase));
-
-    private static NpgsqlConnectionStringBuilder FromUrl(string url)
-    {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
-        {
-            throw new FormatException("DATABASE_URL is not a valid postgres:// URL; expected postgres://user:password@host:5432/database.");
-        }
-        var builder = new NpgsqlConnectionStringBuilder
-        {
-            Host = uri.Host,
-            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
-            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
-        };
-        var userInfo = uri.UserInfo.Split(':', 2);
-        if (userInfo[0].Length > 0)
-        {
-            builder.Username = Uri.UnescapeDataString(userInfo[0]);
-        }
-        if (userInfo.Length == 2)
-        {
-            builder.Password = Uri.UnescapeDataString(userInfo[1]);
-        }
-        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var parts = pair.Split('=', 2);
-            var key = Uri.UnescapeDataString(parts[0]);
-            var value = parts.Length == 2 ? Uri.UnescapeDataString(parts[1]) : "";
-            builder[key.Equals("sslmode", StringComparison.OrdinalIgnoreCase) ? "SSL Mode" : key] = value;
-        }
-        return builder;
-    }
 
     /// <summary>The connection string with any password hidden, for logs and start-up output.</summary>
     public string Describe() => Provider switch
@@ -97,6 +100,6 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
     private string DescribePostgres()
     {
         var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
-        return $"PostgreSQL {builder.Host}:{builder.Port}/{builder.Database}";
+        return $"PostgreSQL {builder.Host}:{builder.Port}/{builder.Database}{(Pooler ? " (pooler-safe mode)" : "")}";
     }
 }

@@ -13,13 +13,20 @@ public static class SchemaMigrator
     // Any number of instances may start at once against one PostgreSQL: one migrates, the rest wait.
     private const long PostgresMigrationLock = 0x43524544495453; // "CREDITS"
 
+    /// <summary>How long an instance waits for another one's migration to finish.</summary>
+    private const int LockWaitSeconds = 600;
+
     /// <summary>
     /// The server's start-up migration: the check runs on the server's own connection pool, so the
     /// connection it opens (and, on PostgreSQL, Npgsql's first-connection type loading) serves the
     /// first requests too.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> MigrateAsync(LedgerDatabase database, CancellationToken cancellationToken) =>
-        await IsCurrentAsync(database, cancellationToken) ? [] : await MigrateAsync(database.Settings, cancellationToken);
+    public static Task<IReadOnlyList<string>> MigrateAsync(LedgerDatabase database, CancellationToken cancellationToken) =>
+        MigrateAsync(database, database.Settings, cancellationToken);
+
+    /// <summary>As above, with the scripts run over <paramref name="migration"/> (a direct connection when the server's goes through a pooler).</summary>
+    public static async Task<IReadOnlyList<string>> MigrateAsync(LedgerDatabase database, DatabaseSettings migration, CancellationToken cancellationToken) =>
+        await IsCurrentAsync(database, cancellationToken) ? [] : await MigrateAsync(migration, cancellationToken);
 
     public static async Task<IReadOnlyList<string>> MigrateAsync(DatabaseSettings settings, CancellationToken cancellationToken)
     {
@@ -42,19 +49,20 @@ public static class SchemaMigrator
         {
             return [];
         }
-        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({PostgresMigrationLock})", lockConnection))
+        // The lock is transaction-scoped (pg_advisory_xact_lock): a transaction-mode pooler keeps a
+        // transaction on one server connection but not a session, so a session lock could be taken
+        // on one server connection and released on another. The transaction stays open, holding
+        // the lock, while DbUp applies the scripts on connections of its own; committing releases it.
+        await using var lockTransaction = await lockConnection.BeginTransactionAsync(cancellationToken);
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({PostgresMigrationLock})", lockConnection, lockTransaction))
         {
+            take.CommandTimeout = LockWaitSeconds;
             await take.ExecuteNonQueryAsync(cancellationToken);
         }
-        try
-        {
-            return Run(DeployChanges.To.PostgresqlDatabase(settings.ConnectionString), settings.Provider);
-        }
-        finally
-        {
-            await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({PostgresMigrationLock})", lockConnection);
-            await release.ExecuteNonQueryAsync(CancellationToken.None);
-        }
+        // DbUp reads the journal again under the lock: scripts another instance applied meanwhile are skipped.
+        var applied = Run(DeployChanges.To.PostgresqlDatabase(settings.ConnectionString), settings.Provider);
+        await lockTransaction.CommitAsync(CancellationToken.None);
+        return applied;
     }
 
     /// <summary>True when every script has been applied.</summary>

@@ -20,7 +20,7 @@ public static class CliConfiguration
         configuration.Bind(options);
         if (options.Validate() is { } error)
         {
-            throw new InvalidOperationException(error);
+            throw new CliException(error, CliException.Usage);
         }
         return options;
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Data.Common;
 using Credits.Ledger.Storage;
 
 namespace Credits.Cli;
@@ -13,12 +14,20 @@ public static class MigrateCommand
             Example: DATABASE_URL=postgres://credits:secret@localhost:5432/credits credits migrate
             """);
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetCliAction(async (context, cancellationToken) =>
         {
-            var options = CliConfiguration.Options(CliConfiguration.Load(parse.UnmatchedTokens));
-            var settings = CreditsApp.DatabaseFrom(options);
-            var applied = await SchemaMigrator.MigrateAsync(settings, cancellationToken);
-            Console.WriteLine(applied.Count == 0
+            var options = CliConfiguration.Options(CliConfiguration.Load(context.Parse.UnmatchedTokens));
+            var settings = CreditsApp.MigrationDatabaseFrom(options);
+            IReadOnlyList<string> applied;
+            try
+            {
+                applied = await SchemaMigrator.MigrateAsync(settings, cancellationToken);
+            }
+            catch (DbException e)
+            {
+                throw new CliException($"{settings.Describe()}: {e.Message.TrimEnd('.')}; check DATABASE_URL (docs/database.md).");
+            }
+            await context.Out.WriteLineAsync(applied.Count == 0
                 ? $"{settings.Describe()}: schema already current."
                 : $"{settings.Describe()}: applied {string.Join(", ", applied)}.");
             return 0;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Data.Common;
 using Credits.Configuration;
 using Credits.Ledger.Storage;
 using Microsoft.Extensions.Options;
@@ -33,6 +34,22 @@ public static class ServeCommand
                 // Settings and secret files are checked before anything listens.
                 _ = app.Services.GetRequiredService<LocalSecrets>();
                 app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
+                ShutdownDeadline.Enforce(app);
+                // An unreachable database (or one that refuses the URL's settings) is one line, not a
+                // stack trace; the connection opened here goes back to the pool for the first requests.
+                var database = app.Services.GetRequiredService<LedgerDatabase>();
+                try
+                {
+                    await (await database.OpenAsync(cancellationToken)).DisposeAsync();
+                }
+                catch (DbException e)
+                {
+                    await parse.InvocationConfiguration.Error.WriteLineAsync(
+                        $"error: {database.Settings.Describe()}: {e.Message.TrimEnd('.')}; check DATABASE_URL (docs/database.md).");
+                    return CliException.Failed;
+                }
+                // SIGTERM (each deploy) is handled by the host: listeners close, in-flight requests finish
+                // for up to CREDITS_SHUTDOWN_SECONDS, then RunAsync returns and the exit code is 0.
                 await app.RunAsync(cancellationToken);
                 return 0;
             }

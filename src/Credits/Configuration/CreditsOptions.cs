@@ -46,6 +46,20 @@ public sealed class CreditsOptions
     [ConfigurationKeyName("CREDITS_MAX_BATCH")]
     public int MaxBatch { get; set; } = 128;
 
+    /// <summary>A direct (not pooled) URL for schema migrations, like Prisma's directUrl; unset: DATABASE_URL.</summary>
+    [ConfigurationKeyName("CREDITS_MIGRATION_DATABASE_URL")]
+    public string? MigrationDatabaseUrl { get; set; }
+
+    /// <summary>"transaction" behind a transaction-mode pooler (PgBouncer, Supavisor): pooler-safe mode, as pgbouncer=true in DATABASE_URL.</summary>
+    [ConfigurationKeyName("CREDITS_DB_POOLER")]
+    public string? DatabasePooler { get; set; }
+
+    public bool TransactionPooler => string.Equals(DatabasePooler?.Trim(), "transaction", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>How long SIGTERM waits for in-flight requests before the process exits (under Render's 30 s).</summary>
+    [ConfigurationKeyName("CREDITS_SHUTDOWN_SECONDS")]
+    public int ShutdownSeconds { get; set; } = 25;
+
     public const string PortVariable = "PORT";
 
     /// <summary>Set by hosting platforms; used only when --urls is not given (see <see cref="PortUrl"/>).</summary>
@@ -95,6 +109,45 @@ public sealed class CreditsOptions
         if (!Uri.TryCreate(StripeApiBase, UriKind.Absolute, out _))
         {
             return $"STRIPE_API_BASE '{StripeApiBase}' is not an absolute URL.";
+        }
+        return ValidateDatabase();
+    }
+
+    private string? ValidateDatabase()
+    {
+        if (DatabasePooler?.Trim().ToLowerInvariant() is not (null or "" or "none" or "session" or "transaction"))
+        {
+            return $"CREDITS_DB_POOLER '{DatabasePooler}' is not one of none, session, transaction; use transaction behind PgBouncer in pool_mode=transaction.";
+        }
+        if (ShutdownSeconds is < 1 or > 3600)
+        {
+            return "CREDITS_SHUTDOWN_SECONDS must be between 1 and 3600.";
+        }
+        try
+        {
+            if (!string.IsNullOrWhiteSpace(DatabaseUrl))
+            {
+                Credits.Ledger.Storage.DatabaseSettings.Postgres(DatabaseUrl);
+            }
+        }
+        catch (Credits.Ledger.Storage.DatabaseUrlException e)
+        {
+            return e.Message;
+        }
+        try
+        {
+            if (!string.IsNullOrWhiteSpace(MigrationDatabaseUrl))
+            {
+                Credits.Ledger.Storage.DatabaseSettings.Postgres(MigrationDatabaseUrl);
+            }
+        }
+        catch (Credits.Ledger.Storage.DatabaseUrlException e)
+        {
+            return $"CREDITS_MIGRATION_DATABASE_URL: {e.Message}";
+        }
+        if (!string.IsNullOrWhiteSpace(MigrationDatabaseUrl) && string.IsNullOrWhiteSpace(DatabaseUrl))
+        {
+            return "CREDITS_MIGRATION_DATABASE_URL is set but DATABASE_URL is not; set both (the server's pooled URL and the direct one for migrations) or neither.";
         }
         return null;
     }

@@ -173,6 +173,28 @@ public sealed class ServerProcess : IAsyncDisposable
         return await Client.SendAsync(request, cancellationToken);
     }
 
+    /// <summary>
+    /// kill -TERM, as a platform sends on every deploy; returns the exit code once the process has
+    /// exited, or null if it is still running after <paramref name="budget"/>.
+    /// </summary>
+    public async Task<int?> TerminateAsync(TimeSpan budget)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync(CancellationToken.None);
+        }
+        using var wait = new CancellationTokenSource(budget);
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+        return _process.ExitCode;
+    }
+
     /// <summary>kill -9: no shutdown hooks, no flushing, open transactions left as they were.</summary>
     public async Task KillAsync()
     {
