@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Credits.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Credits.Cli;
 
@@ -18,5 +20,27 @@ public static class CliActions
                 await context.Error.WriteLineAsync($"error: {e.Message}");
                 return e.ExitCode;
             }
+            catch (Exception e) when (RefusedSetting(e) is { } sentence)
+            {
+                // One sentence, no stack trace: the operator has a setting or a file to fix.
+                await context.Error.WriteLineAsync($"error: {sentence}");
+                return CliException.Usage;
+            }
         });
+
+    /// <summary>The sentence of a refused setting or secret file, wherever the host wrapped it; null for anything else.</summary>
+    private static string? RefusedSetting(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case SettingsException settings:
+                    return settings.Message;
+                case OptionsValidationException options:
+                    return string.Join(" ", options.Failures);
+            }
+        }
+        return null;
+    }
 }

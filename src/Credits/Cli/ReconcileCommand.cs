@@ -34,8 +34,8 @@ public static class ReconcileCommand
             apply,
         };
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction((parse, cancellationToken) =>
-            RunAsync(parse, CliConsole.Create(parse), parse.GetValue(since), parse.GetValue(apply), cancellationToken));
+        command.SetCliAction((context, cancellationToken) =>
+            RunAsync(context.Parse, context.Console, context.Parse.GetValue(since), context.Parse.GetValue(apply), cancellationToken));
         return command;
     }
 

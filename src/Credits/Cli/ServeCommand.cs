@@ -21,61 +21,37 @@ public static class ServeCommand
             urls,
         };
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetCliAction(async (context, cancellationToken) =>
         {
-            var args = parse.UnmatchedTokens.ToList();
-            if (parse.GetValue(urls) is { } value)
+            var args = context.Parse.UnmatchedTokens.ToList();
+            if (context.Parse.GetValue(urls) is { } value)
             {
                 args.Add($"--urls={value}");
             }
+            var app = CreditsApp.CreateBuilder([.. args]).Build().MapCredits();
+            // Settings and secret files are checked before anything listens.
+            _ = app.Services.GetRequiredService<LocalSecrets>();
+            app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
+            ShutdownDeadline.Enforce(app);
+            // An unreachable database (or one that refuses the URL's settings) is one line, not a
+            // stack trace; the connection opened here goes back to the pool for the first requests.
+            var database = app.Services.GetRequiredService<LedgerDatabase>();
             try
             {
-                var app = CreditsApp.CreateBuilder([.. args]).Build().MapCredits();
-                // Settings and secret files are checked before anything listens.
-                _ = app.Services.GetRequiredService<LocalSecrets>();
-                app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
-                ShutdownDeadline.Enforce(app);
-                // An unreachable database (or one that refuses the URL's settings) is one line, not a
-                // stack trace; the connection opened here goes back to the pool for the first requests.
-                var database = app.Services.GetRequiredService<LedgerDatabase>();
-                try
-                {
-                    await (await database.OpenAsync(cancellationToken)).DisposeAsync();
-                }
-                catch (DbException e)
-                {
-                    await parse.InvocationConfiguration.Error.WriteLineAsync(
-                        $"error: {database.Settings.Describe()}: {e.Message.TrimEnd('.')}; check DATABASE_URL (docs/database.md).");
-                    return CliException.Failed;
-                }
-                // SIGTERM (each deploy) is handled by the host: listeners close, in-flight requests finish
-                // for up to CREDITS_SHUTDOWN_SECONDS, then RunAsync returns and the exit code is 0.
-                await app.RunAsync(cancellationToken);
-                return 0;
+                await (await database.OpenAsync(cancellationToken)).DisposeAsync();
             }
-            catch (Exception e) when (RefusedSetting(e) is { } sentence)
+            catch (DbException e)
             {
-                // One sentence, no stack trace: the operator has a setting or a file to fix.
-                await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {sentence}");
-                return CliException.Usage;
+                await context.Error.WriteLineAsync(
+                    $"error: {database.Settings.Describe()}: {e.Message.TrimEnd('.')}; check DATABASE_URL (docs/database.md).");
+                return CliException.Failed;
             }
+            // SIGTERM (each deploy) is handled by the host: listeners close, in-flight requests finish
+            // for up to CREDITS_SHUTDOWN_SECONDS, then RunAsync returns and the exit code is 0.
+            await app.RunAsync(cancellationToken);
+            return 0;
         });
         return command;
-    }
-
-    private static string? RefusedSetting(Exception? e)
-    {
-        for (; e is not null; e = e.InnerException)
-        {
-            switch (e)
-            {
-                case SettingsException settings:
-                    return settings.Message;
-                case OptionsValidationException options:
-                    return string.Join(" ", options.Failures);
-            }
-        }
-        return null;
     }
 
     /// <summary>Like <c>stripe listen</c>, shows the local secrets it generated; never one that came from the environment.</summary>

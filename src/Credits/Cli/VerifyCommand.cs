@@ -21,10 +21,10 @@ public static class VerifyCommand
             Example: DATABASE_URL=postgres://credits:secret@localhost:5432/credits credits verify
             """);
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetCliAction(async (context, cancellationToken) =>
         {
-            var console = CliConsole.Create(parse);
-            var options = CliConfiguration.Options(CliConfiguration.Load(parse.UnmatchedTokens));
+            var console = context.Console;
+            var options = CliConfiguration.Options(CliConfiguration.Load(context.Parse.UnmatchedTokens));
             await using var database = new LedgerDatabase(CreditsApp.DatabaseFrom(options));
             if (!await database.IsSchemaCurrentAsync(cancellationToken))
             {

@@ -60,6 +60,21 @@ public abstract class SecretStartupTests<TFixture>(TFixture db) : IClassFixture<
         }
     }
 
+    [Theory]
+    [InlineData("migrate")]
+    [InlineData("verify")]
+    [InlineData("reconcile", "--since", "1h")]
+    public async Task Every_command_that_reads_the_settings_refuses_a_weak_one_in_one_sentence(params string[] command)
+    {
+        Assert.SkipWhen(db.SkipReason is not null, db.SkipReason ?? "");
+        var environment = Environment(Path.Combine(db.DataDirectory, Guid.NewGuid().ToString("N")));
+        environment["CREDITS_API_KEY"] = "abcdefghij0123456789xyz";
+
+        var result = await CreditsProcess.RunAsync(environment, command);
+
+        AssertRefused(result, "CREDITS_API_KEY has 23 characters, fewer than 24");
+    }
+
     public static TheoryData<string, string, string> WeakFiles => new()
     {
         { "webhook-secret", "", "webhook-secret is empty; delete {path} to generate a new one." },
