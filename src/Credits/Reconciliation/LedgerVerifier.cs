@@ -5,7 +5,7 @@ using Dapper;
 namespace Credits.Reconciliation;
 
 /// <summary>
-/// The invariants behind SPEC §6, checked over the whole database by <c>credits verify</c>.
+/// The ledger invariants of docs/guarantees.md (§1 and §3), checked over the whole database by <c>credits verify</c>.
 /// Each is a named <see cref="LedgerCheck"/>; adding one is adding an entry to <see cref="Checks"/>.
 /// </summary>
 public sealed class LedgerVerifier(LedgerDatabase database)

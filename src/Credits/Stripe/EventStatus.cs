@@ -1,6 +1,6 @@
 namespace Credits.Stripe;
 
-/// <summary>The <c>status</c> values of SPEC §2.3, plus <see cref="Failed"/> for stored events whose processing threw.</summary>
+/// <summary>The <c>status</c> values of the webhook's 200 body (README, "The webhook"; docs/events.md), plus <see cref="Failed"/> for stored events whose processing threw.</summary>
 public static class EventStatus
 {
     public const string Granted = "granted";

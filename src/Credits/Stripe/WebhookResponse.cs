@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Credits.Stripe;
 
-/// <summary>The 200 body of SPEC §2.3.</summary>
+/// <summary>The webhook's 200 body (README, "The webhook").</summary>
 public sealed record WebhookResponse(
     bool Ok,
     string EventId,

@@ -8,7 +8,7 @@ using Stripe;
 namespace Credits.Tests.Hostile;
 
 /// <summary>
-/// Property tests of the Stripe-Signature parser (SPEC §2.1): whatever the header and body, Verify
+/// Property tests of the Stripe-Signature parser (README, "The webhook"): whatever the header and body, Verify
 /// answers (never throws), and accepts only a v1 HMAC of exactly "{t}.{body}" with t within 300 s.
 /// </summary>
 public sealed class SignatureFuzzTests
