@@ -77,8 +77,8 @@ public static class TestEvents
     /// <summary>One v1 signature: lowercase hex HMAC-SHA256 of "{timestamp}.{body}" keyed by the UTF-8 of the whole secret.</summary>
     public static string Signature(string secret, string timestamp, ReadOnlySpan<byte> body)
     {
-        var signed = new byte[Encoding.ASCII.GetByteCount(timestamp) + 1 + body.Length];
-        var written = Encoding.ASCII.GetBytes(timestamp, signed);
+        var signed = new byte[Encoding.UTF8.GetByteCount(timestamp) + 1 + body.Length];
+        var written = Encoding.UTF8.GetBytes(timestamp, signed);
         signed[written] = (byte)'.';
         body.CopyTo(signed.AsSpan(written + 1));
         return Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed));
