@@ -9,5 +9,3 @@ return await parse.InvokeAsync(new InvocationConfiguration
     ProcessTerminationTimeout = parse.CommandResult.Command.Name == "serve" ? null : TimeSpan.FromSeconds(2),
 });
 
-/// <summary>The entry point; a partial class so tests can name the assembly.</summary>
-public partial class Program;

@@ -12,7 +12,7 @@ public static class SendTestEventCommand
     {
         var kind = new Option<string>("--kind")
         {
-            Description = "Which event: completed (paid), completed-unpaid, async-succeeded, async-failed, expired, refund, dispute.",
+            Description = $"Which event: {string.Join(", ", TestEvents.Kinds.Keys)} (completed is paid).",
             DefaultValueFactory = _ => "completed",
         };
         kind.AcceptOnlyFromAmong([.. TestEvents.Kinds.Keys]);
@@ -38,6 +38,7 @@ public static class SendTestEventCommand
         var email = new Option<string?>("--email") { Description = "customer_details.email of the buyer." };
         var session = new Option<string?>("--session") { Description = "Reuse a Checkout Session id (cs_...), e.g. async-succeeded after completed-unpaid." };
         var paymentIntent = new Option<string?>("--payment-intent") { Description = "Reuse a payment intent (pi_...): refund or dispute an earlier test purchase." };
+        var dispute = new Option<string?>("--dispute") { Description = "Reuse a dispute id (dp_...): dispute-won or dispute-lost closes an earlier test dispute." };
         var refunded = new Option<long?>("--refunded") { Description = "refund: cumulative amount_refunded (default the whole --amount)." };
         var url = CliOptions.WebhookUrl();
         var secret = CliOptions.Secret();
@@ -55,7 +56,7 @@ public static class SendTestEventCommand
               credits send-test-event --url https://credits.example.com/webhooks/stripe --secret whsec_...
             """)
         {
-            kind, user, anonymous, credits, amount, currency, email, session, paymentIntent, refunded, url, secret, json,
+            kind, user, anonymous, credits, amount, currency, email, session, paymentIntent, dispute, refunded, url, secret, json,
         };
         command.SetCliAction(async (context, cancellationToken) =>
         {
@@ -68,6 +69,7 @@ public static class SendTestEventCommand
                 Email = context.Get(email),
                 SessionId = context.Get(session),
                 PaymentIntent = context.Get(paymentIntent),
+                DisputeId = context.Get(dispute),
                 RefundedAmount = context.Get(refunded),
             };
             var target = context.Get(url);

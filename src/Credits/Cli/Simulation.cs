@@ -118,3 +118,6 @@ public sealed class Simulation(ServerClient client, Uri url, string secret, Time
         }
     }
 }
+
+/// <summary>One row of the <c>credits simulate</c> table.</summary>
+public sealed record ScenarioResult(string Name, bool Passed, string Expected, string Got);

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Credits.Ledger.Storage;
 using Credits.Stripe;
 using Dapper;
@@ -5,7 +6,7 @@ using Dapper;
 namespace Credits.Reconciliation;
 
 /// <summary>
-/// The invariants behind SPEC §6, checked over the whole database by <c>credits verify</c>.
+/// The ledger invariants of docs/guarantees.md (§1 and §3), checked over the whole database by <c>credits verify</c>.
 /// Each is a named <see cref="LedgerCheck"/>; adding one is adding an entry to <see cref="Checks"/>.
 /// </summary>
 public sealed class LedgerVerifier(LedgerDatabase database)
@@ -163,4 +164,12 @@ public sealed class LedgerVerifier(LedgerDatabase database)
         public long Granted { get; init; }
         public string? GrantedTo { get; init; }
     }
+}
+
+/// <summary>One named invariant of <c>credits verify</c>: finds its violations as sentences; none means it holds.</summary>
+public sealed record LedgerCheck(string Name, string Description, Func<DbConnection, CancellationToken, Task<IReadOnlyList<string>>> FindProblemsAsync);
+
+public sealed record LedgerCheckResult(LedgerCheck Check, IReadOnlyList<string> Problems)
+{
+    public bool Holds => Problems.Count == 0;
 }

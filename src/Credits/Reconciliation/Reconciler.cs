@@ -17,20 +17,8 @@ public sealed class Reconciler(IStripeApi stripe, EventProcessor processor, Ledg
     /// <summary>Stripe lists events for 30 days; an older window would silently miss some.</summary>
     public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(30);
 
-    /// <summary>
-    /// The event types <see cref="EventProcessor"/> acts on. Only these are listed: an event of a
-    /// type the processor does not know yet would be stored as ignored, and stay ignored.
-    /// </summary>
-    public static readonly IReadOnlyList<string> EventTypes =
-    [
-        "checkout.session.completed",
-        "checkout.session.async_payment_succeeded",
-        "checkout.session.async_payment_failed",
-        "checkout.session.expired",
-        "charge.refunded",
-        "charge.dispute.created",
-        "charge.dispute.closed",
-    ];
+    /// <summary>The event types listed from Stripe: those <see cref="HandledEvents"/> marks as reconciled.</summary>
+    public static IReadOnlyList<string> EventTypes => HandledEvents.ReconciledTypes;
 
     private static readonly string[] PaidStatuses = ["paid", "no_payment_required"];
 
@@ -123,7 +111,7 @@ public sealed class Reconciler(IStripeApi stripe, EventProcessor processor, Ledg
     private static (string? Kind, string? Detail) Disagreement(StripeEvent evt, StoredRow row, Dictionary<string, PaymentRow> payments)
     {
         if (row.Status == EventStatus.Ignored
-            || evt.Type is not ("checkout.session.completed" or "checkout.session.async_payment_succeeded")
+            || !HandledEvents.NeedsLineItems(evt.Type)
             || CheckoutSession.From(evt.Object) is not { Mode: "payment" } session
             || !PaidStatuses.Contains(session.PaymentStatus))
         {

@@ -13,8 +13,11 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
 {
     public const string SourceKind = "checkout_session";
 
-    private static readonly string[] Open = [PaymentStatus.Pending, PaymentStatus.Unmatched];
-    private static readonly string[] Nothing = [];
+    /// <summary>A grant may overwrite a session still waiting (pending) or parked (unmatched), never a closed one.</summary>
+    private static readonly string[] GrantReplaces = [PaymentStatus.Pending, PaymentStatus.Unmatched];
+
+    /// <summary>A first write: it never overwrites an existing row.</summary>
+    private static readonly string[] ReplacesNoRow = [];
 
     public async Task<EventOutcome> CompletedAsync(
         LedgerTransaction tx, StripeEvent evt, IReadOnlyList<LineItemPrice> lineItems, CancellationToken cancellationToken)
@@ -70,7 +73,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         var now = ledger.Now();
         var reason = status == PaymentStatus.Failed ? "the delayed payment failed" : "the session expired unpaid";
         if (await CheckoutPayments.TransitionAsync(tx, session.Id, [PaymentStatus.Pending], status, reason, evt.Id, now, cancellationToken)
-            || await CheckoutPayments.TryWriteAsync(tx, session, status, null, null, reason, evt.Id, now, Nothing, null, cancellationToken))
+            || await CheckoutPayments.TryWriteAsync(tx, session, status, null, null, reason, evt.Id, now, ReplacesNoRow, null, cancellationToken))
         {
             return EventOutcome.Ignored($"no credits: {reason}; session {session.Id} closed") with { ObjectId = session.Id };
         }
@@ -96,7 +99,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         var pendingReversals = session.PaymentIntent is { } paymentIntent
             ? await PaymentReversals.LockPaymentIntentAsync(tx, paymentIntent, now, cancellationToken)
             : 0;
-        if (!await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Granted, userId, credits, null, eventId, now, Open, null, cancellationToken))
+        if (!await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Granted, userId, credits, null, eventId, now, GrantReplaces, null, cancellationToken))
         {
             return await ExistingAsync(tx, session.Id, cancellationToken);
         }
@@ -151,7 +154,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
     {
         var resolution = await resolver.ResolveAsync(tx, session, cancellationToken);
         return await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Pending, resolution.UserId, resolution.Credits,
-                "waiting for the delayed payment to succeed", eventId, ledger.Now(), Nothing, null, cancellationToken)
+                "waiting for the delayed payment to succeed", eventId, ledger.Now(), ReplacesNoRow, null, cancellationToken)
             ? new EventOutcome(EventStatus.Pending, 0, resolution.UserId, "paid later: credits are granted when the payment succeeds")
             : await ExistingAsync(tx, session.Id, cancellationToken);
     }

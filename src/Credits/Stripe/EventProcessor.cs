@@ -16,6 +16,8 @@ public sealed partial class EventProcessor(
     CreditLedger ledger, GroupCommit groupCommit, CheckoutFulfillment checkout, PaymentReversals reversals, LineItemLookup lineItemLookup,
     IOptions<CreditsOptions> options, CreditsMetrics metrics, ILogger<EventProcessor> logger)
 {
+    private readonly EventEffects effects = new(checkout, reversals);
+
     public async Task<EventOutcome> ProcessAsync(StripeEvent evt, CancellationToken cancellationToken)
     {
         var started = TimeProvider.System.GetTimestamp();
@@ -112,31 +114,15 @@ public sealed partial class EventProcessor(
         {
             return Task.FromResult(EventOutcome.Ignored(mismatch));
         }
-        return evt.Type switch
-        {
-            "checkout.session.completed" => checkout.CompletedAsync(tx, evt, lineItems, cancellationToken),
-            "checkout.session.async_payment_succeeded" => checkout.CompletedAsync(tx, evt, lineItems, cancellationToken),
-            "checkout.session.async_payment_failed" => checkout.CloseAsync(tx, evt, PaymentStatus.Failed, cancellationToken),
-            "checkout.session.expired" => checkout.CloseAsync(tx, evt, PaymentStatus.Expired, cancellationToken),
-            "charge.refunded" => ReverseAsync(tx, evt, ReversalFacts.FromRefundedCharge(evt.Object), cancellationToken),
-            "charge.dispute.created" => ReverseAsync(tx, evt, ReversalFacts.FromDispute(evt.Object, ReversalFacts.Dispute), cancellationToken),
-            "charge.dispute.closed" when evt.Object.Text("status") == "won" =>
-                ReverseAsync(tx, evt, ReversalFacts.FromDispute(evt.Object, ReversalFacts.DisputeWon), cancellationToken),
-            "charge.dispute.closed" => Task.FromResult(EventOutcome.Ignored(
-                $"dispute closed as '{evt.Object.Text("status")}': the credits taken when it opened stay taken")),
-            _ => Task.FromResult(EventOutcome.Ignored($"event type {evt.Type} is not one Credits acts on")),
-        };
+        return HandledEvents.Find(evt.Type) is { } handled
+            ? handled.Handle(effects, tx, evt, lineItems, cancellationToken)
+            : Task.FromResult(EventOutcome.Ignored($"event type {evt.Type} is not one Credits acts on"));
     }
 
     private string? LivemodeMismatch(StripeEvent evt) =>
         options.Value.Livemode is { } expected && evt.Livemode is { } actual && expected != actual
             ? $"livemode {(actual ? "true" : "false")} differs from CREDITS_LIVEMODE={(expected ? "true" : "false")}"
             : null;
-
-    private async Task<EventOutcome> ReverseAsync(LedgerTransaction tx, StripeEvent evt, ReversalFacts? facts, CancellationToken cancellationToken) =>
-        facts is null
-            ? EventOutcome.Ignored($"the {evt.Object.Text("object") ?? "object"} has no id, payment_intent or amount to reverse against")
-            : await reversals.ReceiveAsync(tx, facts, evt.Id, cancellationToken);
 
     /// <summary>
     /// Runs a stored event through the same idempotent path again (after a fix, a new pack, an

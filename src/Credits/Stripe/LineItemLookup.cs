@@ -14,7 +14,7 @@ public sealed class LineItemLookup(IStripeApi stripe, LedgerDatabase database)
     public static readonly IReadOnlyList<LineItemPrice> None = [];
 
     public async Task<IReadOnlyList<LineItemPrice>> ForEventAsync(StripeEvent evt, CancellationToken cancellationToken) =>
-        evt.Type is "checkout.session.completed" or "checkout.session.async_payment_succeeded" && CheckoutSession.From(evt.Object) is { } session
+        HandledEvents.NeedsLineItems(evt.Type) && CheckoutSession.From(evt.Object) is { } session
             ? await ForSessionAsync(session, cancellationToken)
             : None;
 

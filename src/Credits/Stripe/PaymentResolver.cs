@@ -19,13 +19,48 @@ public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> p
     public async Task<Resolution> ResolveAsync(LedgerTransaction tx, CheckoutSession session, CancellationToken cancellationToken)
     {
         var record = await CheckoutRecords.GetAsync(tx, session.Id, cancellationToken);
-        var user = await ResolveUserAsync(tx, session, record, cancellationToken);
-        var credits = record is not null ? new Found(record.Credits, null, null) : ResolveCredits(session);
+        var facts = record is null ? await LookUpAsync(tx, session, cancellationToken) : AccountFacts.None;
+        return Decide(session, record, facts, packs.Value, CreatesUnknownAccounts);
+    }
+
+    /// <summary>
+    /// The whole rule, without a database: the account chain (R, M, C, E) over the looked-up
+    /// <paramref name="facts"/>, and the credits chain (record, metadata.credits, line items, the
+    /// one pack of that price). <paramref name="record"/> is signal R; when it is set, no other
+    /// lookup is needed and <paramref name="facts"/> is not read.
+    /// </summary>
+    public static Resolution Decide(CheckoutSession session, CheckoutRecord? record, AccountFacts facts, PackOptions packs, bool createsUnknownAccounts)
+    {
+        var user = DecideUser(session, record, facts, createsUnknownAccounts);
+        var credits = record is not null ? new Found(record.Credits, null, null) : ResolveCredits(session, packs);
         var candidates = user.UserId is { } found && credits.Credits is null
             ? [new Candidate(found, record is null ? "the account this payment names" : "recorded when Credits created this Checkout Session")]
             : user.Candidates;
         return new Resolution(user.UserId, user.Create, credits.Credits, Join(user.Problem, credits.Problem),
             user.Code ?? credits.Code, candidates);
+    }
+
+    /// <summary>Reads only what <see cref="Decide"/> can use for this session, in the order the chain asks.</summary>
+    private async Task<AccountFacts> LookUpAsync(LedgerTransaction tx, CheckoutSession session, CancellationToken cancellationToken)
+    {
+        var (named, namedProblem, _) = Named(session);
+        if (namedProblem is not null)
+        {
+            return AccountFacts.None;
+        }
+        var linked = session.Customer is { Length: > 0 } customer ? await CheckoutPayments.AccountForCustomerAsync(tx, customer, cancellationToken) : null;
+        var email = AccountIds.NormalizeEmail(session.Email);
+        var namedExists = false;
+        if (named is not null)
+        {
+            if (linked is not null && linked != named.Value)
+            {
+                return new AccountFacts(linked, false, []);
+            }
+            namedExists = await ledger.GetAccountAsync(tx, named.Value, cancellationToken) is not null;
+        }
+        var needsEmail = email is not null && (named is null ? linked is null : !namedExists);
+        return new AccountFacts(linked, namedExists, needsEmail ? await ledger.FindAccountsByEmailAsync(tx, email!, cancellationToken) : []);
     }
 
     /// <summary>
@@ -35,7 +70,7 @@ public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> p
     /// the email) and hands anything else to <see cref="ResolveAsync"/>. Null when it cannot apply.
     /// </summary>
     public Resolution? ResolveWithoutLookup(CheckoutSession session) =>
-        Named(session) is { Problem: null, Id: { } id } && ResolveCredits(session) is { Credits: { } credits }
+        Named(session) is { Problem: null, Id: { } id } && ResolveCredits(session, packs.Value) is { Credits: { } credits }
             ? new Resolution(id.Value, true, credits, null, null, [])
             : null;
 
@@ -66,7 +101,7 @@ public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> p
         return (named.FirstOrDefault(), null, []);
     }
 
-    private async Task<UserFound> ResolveUserAsync(LedgerTransaction tx, CheckoutSession session, CheckoutRecord? record, CancellationToken cancellationToken)
+    private static UserFound DecideUser(CheckoutSession session, CheckoutRecord? record, AccountFacts facts, bool createsUnknownAccounts)
     {
         var (named, namedProblem, namedCandidates) = Named(session);
         if (record is not null)
@@ -86,7 +121,7 @@ public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> p
             return Park(namedCandidates.Count > 0 ? ParkReasons.ConflictingAccounts : ParkReasons.UnknownAccount, namedProblem, namedCandidates);
         }
 
-        var linked = session.Customer is { Length: > 0 } customer ? await CheckoutPayments.AccountForCustomerAsync(tx, customer, cancellationToken) : null;
+        var linked = facts.LinkedAccount;
         var email = AccountIds.NormalizeEmail(session.Email);
         if (named is not null)
         {
@@ -97,17 +132,17 @@ public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> p
                     $"{named.Field} names user {named.Value} but Stripe customer {session.Customer} is linked to user {linked} by an earlier purchase",
                     [new Candidate(linked, $"Stripe customer {session.Customer} is linked to it by an earlier purchase"), byName]);
             }
-            if (await ledger.GetAccountAsync(tx, named.Value, cancellationToken) is not null)
+            if (facts.NamedAccountExists)
             {
                 return new UserFound(named.Value, false, null, null, []);
             }
-            if (email is not null && await ledger.FindAccountsByEmailAsync(tx, email, cancellationToken) is [var owner])
+            if (email is not null && facts.EmailOwners is [var owner])
             {
                 return Park(ParkReasons.ConflictingAccounts,
                     $"{named.Field} names unknown account {named.Value}; the payer's email ({AccountIds.MaskEmail(email)}) belongs to user {owner}",
                     [new Candidate(owner, $"the payer's email {AccountIds.MaskEmail(email)} is this account's"), byName with { Why = $"{byName.Why}; no such account yet" }]);
             }
-            return CreatesUnknownAccounts
+            return createsUnknownAccounts
                 ? new UserFound(named.Value, true, null, null, [])
                 : Park(ParkReasons.UnknownAccount,
                     $"{named.Field} names user {named.Value}, an account Credits has never seen (CREDITS_UNKNOWN_ACCOUNTS=park)", [byName]);
@@ -121,7 +156,7 @@ public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> p
         {
             return Park(ParkReasons.NoAccount, "no user: the session has no metadata.user_id, no client_reference_id, no customer linked to an account and no email", []);
         }
-        var matches = await ledger.FindAccountsByEmailAsync(tx, email, cancellationToken);
+        var matches = facts.EmailOwners;
         return matches.Count switch
         {
             1 => new UserFound(matches[0], false, null, null, []),
@@ -133,7 +168,7 @@ public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> p
 
     private static UserFound Park(string code, string problem, IReadOnlyList<Candidate> candidates) => new(null, false, problem, code, candidates);
 
-    private Found ResolveCredits(CheckoutSession session)
+    private static Found ResolveCredits(CheckoutSession session, PackOptions packs)
     {
         if (session.Metadata.TryGetValue("credits", out var text))
         {
@@ -142,7 +177,7 @@ public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> p
                 : new Found(null, $"metadata.credits '{Truncate(text)}' is not a whole number between 1 and {CreditLimits.MaxCredits}", ParkReasons.NoCreditAmount);
         }
 
-        if (LineItemCredits(session.LineItems) is { } fromItems)
+        if (LineItemCredits(session.LineItems, packs) is { } fromItems)
         {
             return new Found(fromItems, null, null);
         }
@@ -151,7 +186,7 @@ public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> p
         {
             return new Found(null, "no credit amount: no metadata.credits and no amount_total/currency to match a pack", ParkReasons.NoCreditAmount);
         }
-        var matching = packs.Value.Packs.Where(p => p.UnitAmount == amount && p.Currency == currency).ToList();
+        var matching = packs.Packs.Where(p => p.UnitAmount == amount && p.Currency == currency).ToList();
         return matching.Count switch
         {
             1 => new Found(matching[0].Credits, null, null),
@@ -166,12 +201,12 @@ public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> p
     /// Price's metadata.credits, times its quantity. Null when any item is neither: the amount decides then.
     /// A discount changes what was paid, never these credits.
     /// </summary>
-    private long? LineItemCredits(IReadOnlyList<LineItemPrice> lineItems)
+    private static long? LineItemCredits(IReadOnlyList<LineItemPrice> lineItems, PackOptions packs)
     {
         long total = 0;
         foreach (var item in lineItems)
         {
-            var each = packs.Value.Packs.FirstOrDefault(p => !string.IsNullOrEmpty(p.PriceId) && p.PriceId == item.PriceId)?.Credits ?? item.Credits;
+            var each = packs.Packs.FirstOrDefault(p => !string.IsNullOrEmpty(p.PriceId) && p.PriceId == item.PriceId)?.Credits ?? item.Credits;
             if (each is not > 0 || item.Quantity is < 1 or > CreditLimits.MaxCredits)
             {
                 return null;
@@ -205,6 +240,16 @@ public sealed class PaymentResolver(CreditLedger ledger, IOptions<PackOptions> p
 public sealed record Resolution(string? UserId, bool CreateAccount, long? Credits, string? Problem, string? ReasonCode, IReadOnlyList<Candidate> Candidates)
 {
     public bool IsComplete => UserId is not null && Credits is not null;
+}
+
+/// <summary>
+/// What the account chain looked up when no checkout record exists: signal C (the account the
+/// Stripe customer is linked to), whether the account signal M names exists, and signal E (the
+/// accounts with the payer's email; empty when it was not needed).
+/// </summary>
+public sealed record AccountFacts(string? LinkedAccount, bool NamedAccountExists, IReadOnlyList<string> EmailOwners)
+{
+    public static AccountFacts None { get; } = new(null, false, []);
 }
 
 /// <summary>An account a parked payment may belong to, and why it was suggested.</summary>

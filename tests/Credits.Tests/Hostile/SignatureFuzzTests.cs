@@ -8,8 +8,10 @@ using Stripe;
 namespace Credits.Tests.Hostile;
 
 /// <summary>
-/// Property tests of the Stripe-Signature parser (SPEC §2.1): whatever the header and body, Verify
+/// Property tests of the Stripe-Signature parser (README, "The webhook"): whatever the header and body, Verify
 /// answers (never throws), and accepts only a v1 HMAC of exactly "{t}.{body}" with t within 300 s.
+/// Headers are signed by Stripe.net's own helper, not the product's signer: an independent
+/// oracle for the verifier, which the product signer is checked against in HandledEventsTests.
 /// </summary>
 public sealed class SignatureFuzzTests
 {

@@ -61,13 +61,9 @@ public sealed class CreditsServer : IAsyncDisposable
         return new CreditsServer(app, time);
     }
 
-    /// <summary>Posts a body signed the way Stripe signs it, by Stripe.net's own helper.</summary>
-    public Task<HttpResponseMessage> PostEventAsync(string json, string? secret = null, DateTimeOffset? signedAt = null, string path = "/webhooks/stripe")
-    {
-        var timestamp = (signedAt ?? Time.GetUtcNow()).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var signature = EventUtility.ComputeSignature(secret ?? WebhookSecret, timestamp, json);
-        return PostRawAsync(json, $"t={timestamp},v1={signature}", path);
-    }
+    /// <summary>Posts a body signed the way Stripe signs it, by the product's signer (checked against Stripe.net's in SignerTests).</summary>
+    public Task<HttpResponseMessage> PostEventAsync(string json, string? secret = null, DateTimeOffset? signedAt = null, string path = "/webhooks/stripe") =>
+        PostRawAsync(json, Credits.Stripe.TestEvents.SignatureHeader(json, secret ?? WebhookSecret, signedAt ?? Time.GetUtcNow()), path);
 
     public Task<HttpResponseMessage> PostRawAsync(string body, string? signatureHeader, string path = "/webhooks/stripe")
     {
@@ -94,7 +90,7 @@ public sealed class CreditsServer : IAsyncDisposable
     public async Task<IReadOnlyList<LedgerEntry>> EntriesAsync(string userId) =>
         await Services.GetRequiredService<CreditLedger>().GetEntriesAsync(userId, null, 1000, TestContext.Current.CancellationToken);
 
-    /// <summary>SPEC §6: every account's balance equals the sum of its ledger entries.</summary>
+    /// <summary>docs/guarantees.md §3: every account's balance equals the sum of its ledger entries.</summary>
     public async Task AssertBalancesEqualLedgerAsync()
     {
         var drift = await ScalarAsync<long>(

@@ -4,7 +4,7 @@ using Dapper;
 namespace Credits.Tests.Infrastructure;
 
 /// <summary>
-/// The ledger's invariants read straight from the database a server process wrote (SPEC §6), the
+/// The ledger's invariants read straight from the database a server process wrote (docs/guarantees.md), the
 /// same checks `credits verify` makes, in SQL.
 /// </summary>
 public sealed class LedgerChecks(DatabaseSettings settings) : IAsyncDisposable

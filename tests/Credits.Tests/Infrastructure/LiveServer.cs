@@ -51,13 +51,11 @@ public sealed class LiveServer : IAsyncDisposable
     /// <summary>Posts a body signed now with this server's secret, the way Stripe signs each delivery attempt.</summary>
     public async Task<System.Text.Json.JsonElement> DeliverAsync(string json)
     {
-        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var signature = global::Stripe.EventUtility.ComputeSignature(WebhookSecret, timestamp, json);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/stripe")
         {
             Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
         };
-        request.Headers.TryAddWithoutValidation("Stripe-Signature", $"t={timestamp},v1={signature}");
+        request.Headers.TryAddWithoutValidation("Stripe-Signature", Credits.Stripe.TestEvents.SignatureHeader(json, WebhookSecret, DateTimeOffset.UtcNow));
         using var response = await Client.SendAsync(request, TestContext.Current.CancellationToken);
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {body}");

@@ -163,13 +163,11 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Posts a body signed now, the way Stripe signs each delivery attempt.</summary>
     public async Task<HttpResponseMessage> PostEventAsync(string json, CancellationToken cancellationToken)
     {
-        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        var signature = EventUtility.ComputeSignature(CreditsServer.WebhookSecret, timestamp, json);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/stripe")
         {
             Content = new StringContent(json, Encoding.UTF8, "application/json"),
         };
-        request.Headers.TryAddWithoutValidation("Stripe-Signature", $"t={timestamp},v1={signature}");
+        request.Headers.TryAddWithoutValidation("Stripe-Signature", Credits.Stripe.TestEvents.SignatureHeader(json, CreditsServer.WebhookSecret, DateTimeOffset.UtcNow));
         return await Client.SendAsync(request, cancellationToken);
     }
 

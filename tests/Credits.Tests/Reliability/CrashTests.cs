@@ -10,7 +10,7 @@ public sealed class SqliteCrashTests(SqliteFixture db) : CrashTests<SqliteFixtur
 public sealed class PostgresCrashTests(PostgresFixture db) : CrashTests<PostgresFixture>(db);
 
 /// <summary>
-/// SPEC §6, acknowledged means durable: SIGKILL the real server while deliveries are in flight,
+/// docs/guarantees.md §2, acknowledged means durable: SIGKILL the real server while deliveries are in flight,
 /// start it again on the same data and re-deliver whatever did not get a 2xx, as Stripe would.
 /// </summary>
 public abstract class CrashTests<TFixture>(TFixture db) : IClassFixture<TFixture> where TFixture : DatabaseFixture

@@ -6,7 +6,7 @@ using Credits.Tests.Infrastructure;
 namespace Credits.Tests.Reliability;
 
 /// <summary>
-/// SPEC §2 and §6 under a real outage: PostgreSQL stops while the real server is taking deliveries.
+/// docs/guarantees.md §2 and §5 under a real outage: PostgreSQL stops while the real server is taking deliveries.
 /// Webhooks must fail fast with a 5xx (so Stripe retries instead of timing out), /readyz must say
 /// so, and the same process must recover once PostgreSQL is back.
 /// </summary>
@@ -15,7 +15,7 @@ public sealed class DatabaseOutageTests(PostgresServer postgres) : IClassFixture
 {
     private const int DatabaseTimeoutSeconds = 2;
 
-    // Stripe waits about 10 s for an answer (STRIPE.md); a request that outlives this bound is
+    // Stripe gives up on an answer after about 10 s and retries later; a request that outlives this bound is
     // hanging, and the HttpClient timeout turns it into a test failure rather than a stall.
     private static readonly TimeSpan HangBound = TimeSpan.FromSeconds(DatabaseTimeoutSeconds + 20);
 

@@ -5,7 +5,7 @@ using Credits.Tests.Infrastructure;
 namespace Credits.Tests.Reliability;
 
 /// <summary>
-/// SPEC §6, exactly once with any number of instances: two `credits serve` processes on one
+/// docs/guarantees.md §1, exactly once with any number of instances: two `credits serve` processes on one
 /// PostgreSQL take hundreds of Checkout Sessions, each announced by two events (completed and
 /// async_payment_succeeded) that are each delivered several times, shuffled, concurrently, split
 /// across both processes.

@@ -7,7 +7,7 @@ public sealed class SqliteLifecycleTests(SqliteFixture db) : LifecycleTests<Sqli
 
 public sealed class PostgresLifecycleTests(PostgresFixture db) : LifecycleTests<PostgresFixture>(db);
 
-/// <summary>Delayed payments, refunds and disputes, in order and out of it (SPEC §3).</summary>
+/// <summary>Delayed payments, refunds and disputes, in order and out of it (docs/events.md).</summary>
 public abstract class LifecycleTests<TFixture>(TFixture db) : IClassFixture<TFixture> where TFixture : DatabaseFixture
 {
     private static string User() => StripeEvents.NewId("u");

@@ -6,7 +6,7 @@ public sealed class SqliteResolutionTests(SqliteFixture db) : ResolutionTests<Sq
 
 public sealed class PostgresResolutionTests(PostgresFixture db) : ResolutionTests<PostgresFixture>(db);
 
-/// <summary>Each step of the user chain and the credits chain of SPEC §3, through the webhook.</summary>
+/// <summary>Each step of the user chain and the credits chain (docs/events.md, "Who the credits go to" and "How many credits"), through the webhook.</summary>
 public abstract class ResolutionTests<TFixture>(TFixture db) : IClassFixture<TFixture> where TFixture : DatabaseFixture
 {
     private static string User() => StripeEvents.NewId("u");

@@ -1,7 +1,8 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
+using Credits.Stripe;
 using Credits.Tests.Infrastructure;
-using Stripe;
 
 namespace Credits.Tests.Stripe;
 
@@ -126,8 +127,8 @@ public abstract class WebhookTests<TFixture>(TFixture db) : IClassFixture<TFixtu
         header = header
             .Replace("{now}", now)
             .Replace("{later}", (long.Parse(now) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .Replace("{sig}", EventUtility.ComputeSignature(CreditsServer.WebhookSecret, now, json))
-            .Replace("{other}", EventUtility.ComputeSignature("whsec_someone_else", now, json));
+            .Replace("{sig}", TestEvents.Signature(CreditsServer.WebhookSecret, now, Encoding.UTF8.GetBytes(json)))
+            .Replace("{other}", TestEvents.Signature("whsec_someone_else", now, Encoding.UTF8.GetBytes(json)));
         var eventsBefore = await server.ScalarAsync<long>("SELECT COUNT(*) FROM webhook_events");
 
         using var response = await server.PostRawAsync(json, why == "missing" ? null : header);
@@ -168,7 +169,7 @@ public abstract class WebhookTests<TFixture>(TFixture db) : IClassFixture<TFixtu
         using var a = await server.PostEventAsync(StripeEvents.Paid(first, 1), secret: old);
         using var b = await server.PostEventAsync(StripeEvents.Paid(second, 2), secret: current);
         using var c = await server.PostRawAsync(both,
-            $"t={t},v1={EventUtility.ComputeSignature("whsec_retired", t, both)},v1={EventUtility.ComputeSignature(current, t, both)}");
+            $"t={t},v1={TestEvents.Signature("whsec_retired", t, Encoding.UTF8.GetBytes(both))},v1={TestEvents.Signature(current, t, Encoding.UTF8.GetBytes(both))}");
 
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], [a.StatusCode, b.StatusCode, c.StatusCode]);
         Assert.Equal(1, await server.BalanceAsync(first));

@@ -1,3 +1,5 @@
+using Credits.Configuration;
+
 namespace Credits.Stripe.Api;
 
 /// <summary>
@@ -21,3 +23,21 @@ public interface IStripeApi
     /// <summary>One page of GET /v1/events, newest first, each event as the raw JSON Stripe sent.</summary>
     Task<StripeEventPage> ListEventsAsync(IReadOnlyList<string> types, DateTimeOffset createdFrom, string? startingAfter, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// One line item of a Checkout Session: which Stripe price, how many, and the credits its Price's
+/// <c>metadata.credits</c> says one unit is worth (packs defined in the Stripe Dashboard).
+/// </summary>
+public sealed record LineItemPrice(string PriceId, long Quantity, long? Credits = null);
+
+/// <summary>What <c>POST /api/checkout/sessions</c> asks Stripe to create.</summary>
+public sealed record NewCheckoutSession(string UserId, Pack Pack, string SuccessUrl, string CancelUrl, string? CustomerEmail, long Quantity = 1)
+{
+    /// <summary>What the session buys: the pack's credits times the quantity.</summary>
+    public long Credits => Pack.Credits * Quantity;
+}
+
+public sealed record CreatedCheckoutSession(string Id, string? Url);
+
+/// <summary>A page of events; <see cref="Events"/> holds each event's JSON exactly as Stripe sent it.</summary>
+public sealed record StripeEventPage(IReadOnlyList<string> Events, bool HasMore, string? LastId);

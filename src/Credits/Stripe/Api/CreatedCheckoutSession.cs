@@ -1,3 +1,0 @@
-namespace Credits.Stripe.Api;
-
-public sealed record CreatedCheckoutSession(string Id, string? Url);
