@@ -1,3 +1,4 @@
+using Dapper;
 using Credits.Ledger.Storage;
 
 namespace Credits.Stripe;
@@ -73,20 +74,20 @@ public static class CheckoutPayments
             """,
             new { sessionId, accountId, credits, source, now }, cancellationToken) == 1;
 
-    public static Task<IReadOnlyList<CheckoutPayment>> ListAsync(
+    public static async Task<IReadOnlyList<CheckoutPayment>> ListAsync(
         LedgerDatabase database, string status, string? email, int limit, CancellationToken cancellationToken) =>
-        database.QueryAsync<CheckoutPayment>(
+        [.. await database.ReadAsync(c => c.QueryAsync<CheckoutPayment>(new CommandDefinition(
             $"""
             SELECT {Columns} FROM checkout_payments
             WHERE status = @status {(email is null ? "" : "AND email = @email")}
             ORDER BY created_at DESC, session_id
             LIMIT @limit
             """,
-            new { status, email, limit }, cancellationToken);
+            new { status, email, limit }, cancellationToken: cancellationToken)), cancellationToken)];
 
     public static Task<CheckoutPayment?> GetAsync(LedgerDatabase database, string sessionId, CancellationToken cancellationToken) =>
-        database.QuerySingleOrDefaultAsync<CheckoutPayment>(
-            $"SELECT {Columns} FROM checkout_payments WHERE session_id = @sessionId", new { sessionId }, cancellationToken);
+        database.ReadAsync(c => c.QuerySingleOrDefaultAsync<CheckoutPayment>(new CommandDefinition(
+            $"SELECT {Columns} FROM checkout_payments WHERE session_id = @sessionId", new { sessionId }, cancellationToken: cancellationToken)), cancellationToken);
 
     public static Task<CheckoutPayment?> GetAsync(LedgerTransaction tx, string sessionId, CancellationToken cancellationToken) =>
         tx.QuerySingleOrDefaultAsync<CheckoutPayment>(

@@ -63,7 +63,7 @@ public static class WebhookEvents
     }
 
     /// <summary>Newest first, optionally filtered; <paramref name="after"/> is the last row of the previous page.</summary>
-    public static Task<IReadOnlyList<StoredEvent>> ListAsync(
+    public static async Task<IReadOnlyList<StoredEvent>> ListAsync(
         LedgerDatabase database, string? status, string? type, (long At, string Id)? after, int limit, CancellationToken cancellationToken)
     {
         var filters = new List<string>();
@@ -80,9 +80,9 @@ public static class WebhookEvents
             filters.Add("(received_at < @at OR (received_at = @at AND id < @id))");
         }
         var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
-        return database.QueryAsync<StoredEvent>(
+        return [.. await database.ReadAsync(c => c.QueryAsync<StoredEvent>(new CommandDefinition(
             $"SELECT {Columns} FROM webhook_events {where} ORDER BY received_at DESC, id DESC LIMIT @limit",
-            new { status, type, at = after?.At, id = after?.Id, limit }, cancellationToken);
+            new { status, type, at = after?.At, id = after?.Id, limit }, cancellationToken: cancellationToken)), cancellationToken)];
     }
 
     public static Task<StoredEvent?> GetAsync(LedgerDatabase database, string id, CancellationToken cancellationToken) =>
