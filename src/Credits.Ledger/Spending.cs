@@ -42,9 +42,10 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
     /// below works out why (a replay, a reused key, a refusal, a hold to expire first). The key is
     /// checked by reading, so the primary key on idempotency_keys is what decides a race with
     /// another process: the loser's insert fails, its batch is rolled back, and it runs again alone.
-    /// The stored answer is the same <see cref="Movement"/> JSON (property names as serialised).
+    /// The stored answer is the same <see cref="Movement"/> JSON: its keys are the record's own
+    /// property names, as <see cref="System.Text.Json.JsonSerializer"/> writes them.
     /// </summary>
-    private static string OneStatement(int sign, string condition) =>
+    internal static string OneStatement(int sign, string condition) =>
         $"""
         WITH moved AS (
             UPDATE accounts SET balance = balance {(sign < 0 ? "-" : "+")} @credits, updated_at = @now
@@ -53,14 +54,16 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
               AND NOT EXISTS (SELECT 1 FROM holds WHERE account_id = @accountId AND status = 'active' AND expires_at <= @now)
             RETURNING balance, held),
         entry AS (
-            INSERT INTO ledger_entries (account_id, amount, kind, source_kind, source_id, reason, created_at)
+            INSERT INTO ledger_entries ({CreditLedger.EntryColumns})
             SELECT @accountId, {(sign < 0 ? "-" : "")}@credits, @kind, @kind, @sourceId, @reason, @now FROM moved
             RETURNING id),
         claimed AS (
             INSERT INTO idempotency_keys (account_id, key, operation, request_hash, status_code, response, created_at)
             SELECT @accountId, @key, @kind, @hash, 200,
-                   json_build_object('EntryId', entry.id, 'AccountId', @accountId, 'Kind', @kind, 'Credits', @credits,
-                                     'Reason', @reason, 'Balance', moved.balance, 'Held', moved.held, 'CreatedAt', @now)::text,
+                   json_build_object('{nameof(Movement.EntryId)}', entry.id, '{nameof(Movement.AccountId)}', @accountId,
+                                     '{nameof(Movement.Kind)}', @kind, '{nameof(Movement.Credits)}', @credits,
+                                     '{nameof(Movement.Reason)}', @reason, '{nameof(Movement.Balance)}', moved.balance,
+                                     '{nameof(Movement.Held)}', moved.held, '{nameof(Movement.CreatedAt)}', @now)::text,
                    @now
             FROM moved, entry)
         SELECT entry.id AS entry_id, moved.balance, moved.held FROM moved, entry

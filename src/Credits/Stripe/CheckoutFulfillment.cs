@@ -13,6 +13,9 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
 {
     public const string SourceKind = "checkout_session";
 
+    /// <summary>The ledger kind of a purchase's row.</summary>
+    public const string PurchaseKind = "purchase";
+
     private static readonly string[] Open = [PaymentStatus.Pending, PaymentStatus.Unmatched];
     private static readonly string[] Nothing = [];
 
@@ -133,7 +136,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
     {
         // The session row just moved to granted in this transaction: that is the gate, so this source is new.
         var balance = await ledger.CreditClaimedSourceAsync(tx,
-            new Posting(purchase.AccountId, purchase.Credits, "purchase", SourceKind, purchase.SessionId, reason), email, cancellationToken);
+            new Posting(purchase.AccountId, purchase.Credits, PurchaseKind, SourceKind, purchase.SessionId, reason), email, cancellationToken);
         if (customer is { Length: > 0 })
         {
             await CheckoutPayments.LinkCustomerAsync(tx, customer, purchase.AccountId, ledger.Now(), cancellationToken);

@@ -9,9 +9,14 @@ namespace Credits.Stripe;
 /// </summary>
 public static class CheckoutPayments
 {
-    private const string Columns =
-        "session_id, status, account_id, credits, amount_total, currency, payment_intent, customer_id, email, reason, event_id, created_at, updated_at, " +
-        "reason_code, candidates";
+    /// <summary>The columns a granted session is written with (<see cref="OneStatementGrant"/>); the rest keep their defaults.</summary>
+    internal const string GrantedColumns =
+        "session_id, status, account_id, credits, amount_total, currency, payment_intent, customer_id, email, reason, event_id, created_at, updated_at";
+
+    private const string Columns = GrantedColumns + ", reason_code, candidates";
+
+    /// <summary>The states a session may be (re)written from when it is granted.</summary>
+    internal const string GrantableStatuses = $"'{PaymentStatus.Pending}', '{PaymentStatus.Unmatched}'";
 
     /// <summary>What writing a session over an existing row sets (the conflict's SET list); <see cref="OneStatementGrant"/> uses it too.</summary>
     internal const string Replace = """

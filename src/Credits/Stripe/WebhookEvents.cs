@@ -6,7 +6,8 @@ namespace Credits.Stripe;
 /// <summary>SQL over webhook_events. The event id is the primary key: the first committed delivery wins.</summary>
 public static class WebhookEvents
 {
-    private const string Columns =
+    /// <summary>The columns of webhook_events, in the order every INSERT lists them (<see cref="OneStatementGrant"/> too).</summary>
+    internal const string Columns =
         "id, type, livemode, api_version, created, payload, status, user_id, credits_added, object_id, detail, error, attempts, received_at, processed_at";
 
     /// <summary>
