@@ -90,7 +90,7 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
         {
             var now = ledger.Now();
             var hash = IdempotencyKeys.Hash(kind, credits, reason);
-            if (tx.Provider == DatabaseProvider.Postgres && await tx.QuerySingleOrDefaultAsync<Moved>(oneStatementSql,
+            if (tx.FastPaths && await tx.QuerySingleOrDefaultAsync<Moved>(oneStatementSql,
                 new { accountId, key, kind, credits, reason, hash, now, sourceId = SourceId(accountId, key) }, token) is { } moved)
             {
                 return new MovementResult(MovementStatus.Done, new Movement(moved.EntryId, accountId, kind, credits, reason, moved.Balance, moved.Held, now));

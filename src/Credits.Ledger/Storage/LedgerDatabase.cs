@@ -81,7 +81,7 @@ public sealed class LedgerDatabase : IAsyncDisposable
             var transaction = connection is SqliteConnection sqlite
                 ? sqlite.BeginTransaction(deferred: false)
                 : await connection.BeginTransactionAsync(cancellationToken);
-            return new LedgerTransaction(connection, transaction, gate, ownsConnection: kept is null);
+            return new LedgerTransaction(connection, transaction, gate, ownsConnection: kept is null, fastPaths: Settings.FastPaths);
         }
         catch
         {
