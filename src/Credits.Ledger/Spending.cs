@@ -133,3 +133,35 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
     internal static Task<Funds?> FundsAsync(LedgerTransaction tx, string accountId, CancellationToken cancellationToken) =>
         tx.QuerySingleOrDefaultAsync<Funds>("SELECT balance, held FROM accounts WHERE id = @accountId", new { accountId }, cancellationToken);
 }
+
+/// <summary>
+/// What a spend or grant did: the ledger entry and the account right after it. This is what an
+/// Idempotency-Key stores and replays, so a retry sees exactly the first answer.
+/// </summary>
+public sealed record Movement(long EntryId, string AccountId, string Kind, long Credits, string? Reason, long Balance, long Held, long CreatedAt);
+
+/// <summary><see cref="Movement"/> is set for Done and Replayed; <see cref="Funds"/> for Insufficient.</summary>
+public sealed record MovementResult(MovementStatus Status, Movement? Movement = null, Funds? Funds = null);
+
+public enum MovementStatus
+{
+    /// <summary>Moved and committed now.</summary>
+    Done,
+
+    /// <summary>The key was used before with the same request: the stored movement, nothing moved.</summary>
+    Replayed,
+
+    /// <summary>The key was used before with another request (or operation): refused, nothing moved.</summary>
+    KeyReused,
+
+    /// <summary>The available balance (balance - held) is smaller than the amount: refused, nothing moved.</summary>
+    Insufficient,
+
+    UnknownAccount,
+}
+
+/// <summary>An account's balance and the part of it reserved by holds; available = balance - held (may be negative).</summary>
+public sealed record Funds(long Balance, long Held)
+{
+    public long Available => Balance - Held;
+}
