@@ -12,6 +12,24 @@ public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
     private const string AccountSql =
         $"SELECT id, email, balance, {Holds.HeldSql} AS held, created_at, updated_at FROM accounts WHERE id = @accountId";
 
+    /// <summary>The columns a ledger row is written with; every INSERT INTO ledger_entries, fast path or not, lists these.</summary>
+    public const string EntryColumns = "account_id, amount, kind, source_kind, source_id, reason, created_at";
+
+    /// <summary>
+    /// How crediting an account that may not exist yet resolves: an INSERT INTO accounts
+    /// (<see cref="AccountColumns"/>) whose conflict adds the balance and keeps an email already known.
+    /// </summary>
+    public const string AccountColumns = "id, email, balance, created_at, updated_at";
+
+    public const string CreditOnConflict =
+        """
+        ON CONFLICT (id) DO UPDATE SET
+            balance = accounts.balance + excluded.balance,
+            email = COALESCE(accounts.email, excluded.email),
+            updated_at = excluded.updated_at
+        RETURNING balance
+        """;
+
     public LedgerDatabase Database { get; } = database;
 
     public long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -20,8 +38,8 @@ public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
     public async Task<bool> UpsertAccountAsync(LedgerTransaction tx, string accountId, string? email, CancellationToken cancellationToken)
     {
         var created = await tx.ExecuteAsync(
-            """
-            INSERT INTO accounts (id, email, balance, created_at, updated_at)
+            $"""
+            INSERT INTO accounts ({AccountColumns})
             VALUES (@accountId, @email, 0, @now, @now)
             ON CONFLICT (id) DO NOTHING
             """,
@@ -62,14 +80,10 @@ public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
     {
         var now = Now();
         var balance = await tx.QuerySingleOrDefaultAsync<long>(
-            """
-            INSERT INTO accounts (id, email, balance, created_at, updated_at)
+            $"""
+            INSERT INTO accounts ({AccountColumns})
             VALUES (@AccountId, @email, @Amount, @now, @now)
-            ON CONFLICT (id) DO UPDATE SET
-                balance = accounts.balance + excluded.balance,
-                email = COALESCE(accounts.email, excluded.email),
-                updated_at = excluded.updated_at
-            RETURNING balance
+            {CreditOnConflict}
             """,
             new { posting.AccountId, posting.Amount, email, now }, cancellationToken);
         await InsertEntryAsync(tx, posting, now, cancellationToken);
@@ -88,8 +102,8 @@ public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
     /// <summary>The one statement that writes a ledger row; null when its source was already posted.</summary>
     private static Task<long?> TryInsertEntryAsync(LedgerTransaction tx, Posting posting, long now, CancellationToken cancellationToken) =>
         tx.QuerySingleOrDefaultAsync<long?>(
-            """
-            INSERT INTO ledger_entries (account_id, amount, kind, source_kind, source_id, reason, created_at)
+            $"""
+            INSERT INTO ledger_entries ({EntryColumns})
             VALUES (@AccountId, @Amount, @Kind, @SourceKind, @SourceId, @Reason, @now)
             ON CONFLICT (source_kind, source_id) DO NOTHING
             RETURNING id
@@ -124,3 +138,12 @@ public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
             """,
             new { accountId, before = before ?? long.MaxValue, limit }, cancellationToken: cancellationToken)), cancellationToken)];
 }
+
+/// <summary>
+/// One movement of credits. <see cref="SourceKind"/> + <see cref="SourceId"/> name what caused it
+/// (a checkout session, a refund, an idempotency key) and are unique across the ledger.
+/// </summary>
+public sealed record Posting(string AccountId, long Amount, string Kind, string SourceKind, string SourceId, string? Reason = null);
+
+/// <summary><see cref="Posted"/> is false when the source had already been posted; nothing changed then.</summary>
+public readonly record struct PostingResult(bool Posted, long Balance);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Credits.Ledger.Storage;
 using Dapper;
 
@@ -231,4 +232,59 @@ public sealed class Holds(CreditLedger ledger)
         stored.RequestHash == hash && stored.Response is { } response && JsonSerializer.Deserialize<HoldResult>(response) is { } first
             ? first with { Replayed = true }
             : new HoldResult(HoldOutcome.KeyReused);
+}
+
+/// <summary>Credits reserved before work. Times are unix milliseconds.</summary>
+public sealed record Hold
+{
+    public required string Id { get; init; }
+    public required string AccountId { get; init; }
+    public long Credits { get; init; }
+    public required string Status { get; init; }
+    public long Captured { get; init; }
+    public long ExpiresAt { get; init; }
+    public long CreatedAt { get; init; }
+    public long UpdatedAt { get; init; }
+
+    /// <summary>An active hold past its expiry is expired, whether or not a write has swept it yet.</summary>
+    public Hold AsOf(long now) => Status == HoldStatus.Active && ExpiresAt <= now ? this with { Status = HoldStatus.Expired } : this;
+}
+
+/// <summary>
+/// <see cref="Funds"/> is the account after the change, or at the refusal for Insufficient.
+/// <see cref="Replayed"/>: the first answer given to this Idempotency-Key, repeated; nothing changed now.
+/// </summary>
+public sealed record HoldResult(HoldOutcome Outcome, Hold? Hold = null, Funds? Funds = null, bool Replayed = false);
+
+/// <summary>Stored by name with an Idempotency-Key's answer, so adding an outcome never changes a stored one.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<HoldOutcome>))]
+public enum HoldOutcome
+{
+    Placed,
+    Captured,
+    Released,
+
+    /// <summary>The hold had already reached the state asked for (a retried capture or release): nothing changed.</summary>
+    Unchanged,
+
+    /// <summary>The hold is captured, released or expired, so it cannot be captured or released now.</summary>
+    Settled,
+
+    /// <summary>The capture asks for more credits than the hold reserved.</summary>
+    MoreThanHeld,
+
+    Insufficient,
+    UnknownAccount,
+    NotFound,
+
+    /// <summary>The Idempotency-Key was used before for another request (or operation): refused, nothing changed.</summary>
+    KeyReused,
+}
+
+public static class HoldStatus
+{
+    public const string Active = "active";
+    public const string Captured = "captured";
+    public const string Released = "released";
+    public const string Expired = "expired";
 }

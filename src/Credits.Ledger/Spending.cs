@@ -42,9 +42,10 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
     /// below works out why (a replay, a reused key, a refusal, a hold to expire first). The key is
     /// checked by reading, so the primary key on idempotency_keys is what decides a race with
     /// another process: the loser's insert fails, its batch is rolled back, and it runs again alone.
-    /// The stored answer is the same <see cref="Movement"/> JSON (property names as serialised).
+    /// The stored answer is the same <see cref="Movement"/> JSON: its keys are the record's own
+    /// property names, as <see cref="System.Text.Json.JsonSerializer"/> writes them.
     /// </summary>
-    private static string OneStatement(int sign, string condition) =>
+    internal static string OneStatement(int sign, string condition) =>
         $"""
         WITH moved AS (
             UPDATE accounts SET balance = balance {(sign < 0 ? "-" : "+")} @credits, updated_at = @now
@@ -53,14 +54,16 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
               AND NOT EXISTS (SELECT 1 FROM holds WHERE account_id = @accountId AND status = 'active' AND expires_at <= @now)
             RETURNING balance, held),
         entry AS (
-            INSERT INTO ledger_entries (account_id, amount, kind, source_kind, source_id, reason, created_at)
+            INSERT INTO ledger_entries ({CreditLedger.EntryColumns})
             SELECT @accountId, {(sign < 0 ? "-" : "")}@credits, @kind, @kind, @sourceId, @reason, @now FROM moved
             RETURNING id),
         claimed AS (
             INSERT INTO idempotency_keys (account_id, key, operation, request_hash, status_code, response, created_at)
             SELECT @accountId, @key, @kind, @hash, 200,
-                   json_build_object('EntryId', entry.id, 'AccountId', @accountId, 'Kind', @kind, 'Credits', @credits,
-                                     'Reason', @reason, 'Balance', moved.balance, 'Held', moved.held, 'CreatedAt', @now)::text,
+                   json_build_object('{nameof(Movement.EntryId)}', entry.id, '{nameof(Movement.AccountId)}', @accountId,
+                                     '{nameof(Movement.Kind)}', @kind, '{nameof(Movement.Credits)}', @credits,
+                                     '{nameof(Movement.Reason)}', @reason, '{nameof(Movement.Balance)}', moved.balance,
+                                     '{nameof(Movement.Held)}', moved.held, '{nameof(Movement.CreatedAt)}', @now)::text,
                    @now
             FROM moved, entry)
         SELECT entry.id AS entry_id, moved.balance, moved.held FROM moved, entry
@@ -87,7 +90,7 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
         {
             var now = ledger.Now();
             var hash = IdempotencyKeys.Hash(kind, credits, reason);
-            if (tx.Provider == DatabaseProvider.Postgres && await tx.QuerySingleOrDefaultAsync<Moved>(oneStatementSql,
+            if (tx.FastPaths && await tx.QuerySingleOrDefaultAsync<Moved>(oneStatementSql,
                 new { accountId, key, kind, credits, reason, hash, now, sourceId = SourceId(accountId, key) }, token) is { } moved)
             {
                 return new MovementResult(MovementStatus.Done, new Movement(moved.EntryId, accountId, kind, credits, reason, moved.Balance, moved.Held, now));
@@ -129,4 +132,36 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
 
     internal static Task<Funds?> FundsAsync(LedgerTransaction tx, string accountId, CancellationToken cancellationToken) =>
         tx.QuerySingleOrDefaultAsync<Funds>("SELECT balance, held FROM accounts WHERE id = @accountId", new { accountId }, cancellationToken);
+}
+
+/// <summary>
+/// What a spend or grant did: the ledger entry and the account right after it. This is what an
+/// Idempotency-Key stores and replays, so a retry sees exactly the first answer.
+/// </summary>
+public sealed record Movement(long EntryId, string AccountId, string Kind, long Credits, string? Reason, long Balance, long Held, long CreatedAt);
+
+/// <summary><see cref="Movement"/> is set for Done and Replayed; <see cref="Funds"/> for Insufficient.</summary>
+public sealed record MovementResult(MovementStatus Status, Movement? Movement = null, Funds? Funds = null);
+
+public enum MovementStatus
+{
+    /// <summary>Moved and committed now.</summary>
+    Done,
+
+    /// <summary>The key was used before with the same request: the stored movement, nothing moved.</summary>
+    Replayed,
+
+    /// <summary>The key was used before with another request (or operation): refused, nothing moved.</summary>
+    KeyReused,
+
+    /// <summary>The available balance (balance - held) is smaller than the amount: refused, nothing moved.</summary>
+    Insufficient,
+
+    UnknownAccount,
+}
+
+/// <summary>An account's balance and the part of it reserved by holds; available = balance - held (may be negative).</summary>
+public sealed record Funds(long Balance, long Held)
+{
+    public long Available => Balance - Held;
 }

@@ -108,9 +108,10 @@ public static class CreditsApp
     }
 
     public static DatabaseSettings DatabaseFrom(CreditsOptions options) =>
-        string.IsNullOrWhiteSpace(options.DatabaseUrl)
+        (string.IsNullOrWhiteSpace(options.DatabaseUrl)
             ? DatabaseSettings.Sqlite(options.DataDirectory, options.DatabaseTimeoutSeconds)
-            : DatabaseSettings.Postgres(options.DatabaseUrl, options.DatabaseTimeoutSeconds, options.TransactionPooler);
+            : DatabaseSettings.Postgres(options.DatabaseUrl, options.DatabaseTimeoutSeconds, options.TransactionPooler))
+        with { FastPaths = options.FastPaths };
 
     /// <summary>Where schema migrations run: CREDITS_MIGRATION_DATABASE_URL (a direct connection) when set, else the server's database.</summary>
     public static DatabaseSettings MigrationDatabaseFrom(CreditsOptions options) =>

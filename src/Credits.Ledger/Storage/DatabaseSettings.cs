@@ -84,6 +84,12 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
         return new DatabaseSettings(DatabaseProvider.Postgres, builder.ConnectionString) { Pooler = pooler };
     }
 
+    /// <summary>
+    /// Whether PostgreSQL's one-statement fast paths run (CREDITS_FAST_PATHS, default true). Off,
+    /// every write takes the per-statement path, as on SQLite. See <see cref="LedgerTransaction.FastPaths"/>.
+    /// </summary>
+    public bool FastPaths { get; init; } = true;
+
     /// <summary>Pooler-safe mode: no prepared statements, no session state between transactions.</summary>
     public bool Pooler { get; init; }
 

@@ -45,6 +45,13 @@ public sealed class GroupCommit : IAsyncDisposable
     /// Runs <paramref name="work"/> in a shared write transaction and completes after it commits.
     /// The caller's token only stops waiting for a place in the queue; work that has started is
     /// finished, since its batch-mates share the transaction.
+    /// <para>
+    /// The rule for <paramref name="work"/>: it awaits only its own statements on the transaction
+    /// it is given, one at a time (never two at once, never anything that waits on another work
+    /// item), and is safe to run again from the start. On PostgreSQL a batch's items run
+    /// concurrently and a step is sent once every unfinished item waits on a statement, so work
+    /// that waited on something else would hold up the whole batch.
+    /// </para>
     /// </summary>
     public Task<T> RunAsync<T>(string? key, Func<LedgerTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         RunAsync(key is null ? [] : [key], work, cancellationToken);
@@ -167,9 +174,9 @@ public sealed class GroupCommit : IAsyncDisposable
     /// <summary>A writer's connection state: on SQLite the connection it keeps open, opened again after an error.</summary>
     private sealed class Lane(LedgerDatabase database) : IDisposable
     {
-        private PreparedStatements? _kept;
+        private KeptSqliteConnection? _kept;
 
-        public async Task<PreparedStatements?> KeptAsync(CancellationToken cancellationToken) =>
+        public async Task<KeptSqliteConnection?> KeptAsync(CancellationToken cancellationToken) =>
             _kept ??= await database.KeepConnectionAsync(cancellationToken);
 
         public void Dispose()

@@ -81,7 +81,7 @@ public sealed class LedgerDatabase : IAsyncDisposable
             var transaction = connection is SqliteConnection sqlite
                 ? sqlite.BeginTransaction(deferred: false)
                 : await connection.BeginTransactionAsync(cancellationToken);
-            return new LedgerTransaction(connection, transaction, gate, ownsConnection: kept is null);
+            return new LedgerTransaction(connection, transaction, gate, ownsConnection: kept is null, fastPaths: Settings.FastPaths);
         }
         catch
         {
@@ -97,10 +97,10 @@ public sealed class LedgerDatabase : IAsyncDisposable
     /// <summary>
     /// A write transaction for group commit. PostgreSQL: statements of concurrent work items are
     /// pipelined (<see cref="StatementPipeline"/>). SQLite: it runs on the lane's kept connection,
-    /// whose compiled statements are reused (<see cref="PreparedStatements"/>).
+    /// whose compiled statements are reused (<see cref="KeptSqliteConnection"/>).
     /// </summary>
     internal async Task<(LedgerTransaction Transaction, StatementPipeline? Pipeline)> BeginBatchAsync(
-        PreparedStatements? kept, CancellationToken cancellationToken)
+        KeptSqliteConnection? kept, CancellationToken cancellationToken)
     {
         var tx = await BeginOnAsync(kept?.Connection, cancellationToken);
         if (kept is not null)
@@ -112,31 +112,20 @@ public sealed class LedgerDatabase : IAsyncDisposable
         {
             return (tx, null);
         }
-        var pipeline = new StatementPipeline(connection, (NpgsqlTransaction)tx.Transaction, cancellationToken);
+        var pipeline = new StatementPipeline(connection, (NpgsqlTransaction)tx.Transaction);
         tx.Statements = pipeline;
         return (tx, pipeline);
     }
 
     /// <summary>A SQLite connection kept open by a group-commit lane, with its statement cache; null on PostgreSQL.</summary>
-    internal async Task<PreparedStatements?> KeepConnectionAsync(CancellationToken cancellationToken) =>
-        Provider == DatabaseProvider.Sqlite ? new PreparedStatements((SqliteConnection)await OpenAsync(cancellationToken)) : null;
+    internal async Task<KeptSqliteConnection?> KeepConnectionAsync(CancellationToken cancellationToken) =>
+        Provider == DatabaseProvider.Sqlite ? new KeptSqliteConnection((SqliteConnection)await OpenAsync(cancellationToken)) : null;
 
+    /// <summary>The one way to read outside a transaction: <paramref name="read"/> runs its Dapper queries on a connection of its own.</summary>
     public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         return await read(connection);
-    }
-
-    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? args, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        return [.. await connection.QueryAsync<T>(new CommandDefinition(sql, args, cancellationToken: cancellationToken))];
-    }
-
-    public async Task<T?> QuerySingleOrDefaultAsync<T>(string sql, object? args, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<T>(new CommandDefinition(sql, args, cancellationToken: cancellationToken));
     }
 
     public async ValueTask DisposeAsync()

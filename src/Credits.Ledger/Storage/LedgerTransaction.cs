@@ -11,8 +11,9 @@ public sealed class LedgerTransaction : IAsyncDisposable
     private readonly bool _ownsConnection;
     private bool _disposed;
 
-    internal LedgerTransaction(DbConnection connection, DbTransaction transaction, SemaphoreSlim? gate, bool ownsConnection = true)
+    internal LedgerTransaction(DbConnection connection, DbTransaction transaction, SemaphoreSlim? gate, bool ownsConnection = true, bool fastPaths = false)
     {
+        FastPaths = fastPaths && connection is Npgsql.NpgsqlConnection;
         _connection = connection;
         _transaction = transaction;
         _gate = gate;
@@ -24,6 +25,13 @@ public sealed class LedgerTransaction : IAsyncDisposable
     internal IStatementRunner Statements { get; set; }
 
     public DatabaseProvider Provider => _connection is Npgsql.NpgsqlConnection ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite;
+
+    /// <summary>
+    /// Whether a one-statement fast path may be tried: PostgreSQL (SQLite has no writes inside
+    /// WITH) unless CREDITS_FAST_PATHS=false. Each fast path does what its per-statement path does
+    /// and, when it cannot, writes nothing and leaves the request to that path.
+    /// </summary>
+    public bool FastPaths { get; }
 
     internal DbConnection Connection => _connection;
 

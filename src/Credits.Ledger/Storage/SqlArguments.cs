@@ -91,14 +91,6 @@ internal static partial class SqlArguments
         return Expression.Lambda<Func<object, object?>>(Expression.Convert(read, typeof(object)), args).Compile();
     }
 
-    /// <summary>Whether a statement returns rows (a query, or a write with RETURNING); worked out once per SQL text.</summary>
-    public static bool ReturnsRows(string sql) => RowsBySql.GetOrAdd(sql, static text => Returning().IsMatch(text));
-
-    private static readonly ConcurrentDictionary<string, bool> RowsBySql = new(StringComparer.Ordinal);
-
-    [GeneratedRegex(@"\bRETURNING\b", RegexOptions.IgnoreCase)]
-    private static partial Regex Returning();
-
     private static DbType NullType(Type type) => (Nullable.GetUnderlyingType(type) ?? type) switch
     {
         var t when t == typeof(long) => DbType.Int64,

@@ -56,6 +56,17 @@ public sealed class CreditsOptions
 
     public bool TransactionPooler => string.Equals(DatabasePooler?.Trim(), "transaction", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// "false" turns off PostgreSQL's one-statement fast paths (a granted checkout, a spend or
+    /// grant): every request takes the per-statement path, which gives the same answers and rows,
+    /// more slowly. For ruling the fast paths out when looking into a problem; test.sh runs the
+    /// PostgreSQL tests both ways.
+    /// </summary>
+    [ConfigurationKeyName("CREDITS_FAST_PATHS")]
+    public string? FastPathsSetting { get; set; }
+
+    public bool FastPaths => !string.Equals(FastPathsSetting?.Trim(), "false", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>How long SIGTERM waits for in-flight requests before the process exits (under Render's 30 s).</summary>
     [ConfigurationKeyName("CREDITS_SHUTDOWN_SECONDS")]
     public int ShutdownSeconds { get; set; } = 25;
@@ -118,6 +129,10 @@ public sealed class CreditsOptions
         if (DatabasePooler?.Trim().ToLowerInvariant() is not (null or "" or "none" or "session" or "transaction"))
         {
             return $"CREDITS_DB_POOLER '{DatabasePooler}' is not one of none, session, transaction; use transaction behind PgBouncer in pool_mode=transaction.";
+        }
+        if (FastPathsSetting?.Trim().ToLowerInvariant() is not (null or "" or "true" or "false"))
+        {
+            return $"CREDITS_FAST_PATHS '{FastPathsSetting}' must be 'true' or 'false' (false: every request takes the per-statement path).";
         }
         if (ShutdownSeconds is < 1 or > 3600)
         {

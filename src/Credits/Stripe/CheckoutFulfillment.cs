@@ -13,6 +13,9 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
 {
     public const string SourceKind = "checkout_session";
 
+    /// <summary>The ledger kind of a purchase's row.</summary>
+    public const string PurchaseKind = "purchase";
+
     /// <summary>A grant may overwrite a session still waiting (pending) or parked (unmatched), never a closed one.</summary>
     private static readonly string[] GrantReplaces = [PaymentStatus.Pending, PaymentStatus.Unmatched];
 
@@ -136,7 +139,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
     {
         // The session row just moved to granted in this transaction: that is the gate, so this source is new.
         var balance = await ledger.CreditClaimedSourceAsync(tx,
-            new Posting(purchase.AccountId, purchase.Credits, "purchase", SourceKind, purchase.SessionId, reason), email, cancellationToken);
+            new Posting(purchase.AccountId, purchase.Credits, PurchaseKind, SourceKind, purchase.SessionId, reason), email, cancellationToken);
         if (customer is { Length: > 0 })
         {
             await CheckoutPayments.LinkCustomerAsync(tx, customer, purchase.AccountId, ledger.Now(), cancellationToken);

@@ -1,3 +1,4 @@
+using Dapper;
 using Credits.Ledger.Storage;
 
 namespace Credits.Stripe;
@@ -8,9 +9,14 @@ namespace Credits.Stripe;
 /// </summary>
 public static class CheckoutPayments
 {
-    private const string Columns =
-        "session_id, status, account_id, credits, amount_total, currency, payment_intent, customer_id, email, reason, event_id, created_at, updated_at, " +
-        "reason_code, candidates";
+    /// <summary>The columns a granted session is written with (<see cref="OneStatementGrant"/>); the rest keep their defaults.</summary>
+    internal const string GrantedColumns =
+        "session_id, status, account_id, credits, amount_total, currency, payment_intent, customer_id, email, reason, event_id, created_at, updated_at";
+
+    private const string Columns = GrantedColumns + ", reason_code, candidates";
+
+    /// <summary>The states a session may be (re)written from when it is granted.</summary>
+    internal const string GrantableStatuses = $"'{PaymentStatus.Pending}', '{PaymentStatus.Unmatched}'";
 
     /// <summary>What writing a session over an existing row sets (the conflict's SET list); <see cref="OneStatementGrant"/> uses it too.</summary>
     internal const string Replace = """
@@ -73,20 +79,20 @@ public static class CheckoutPayments
             """,
             new { sessionId, accountId, credits, source, now }, cancellationToken) == 1;
 
-    public static Task<IReadOnlyList<CheckoutPayment>> ListAsync(
+    public static async Task<IReadOnlyList<CheckoutPayment>> ListAsync(
         LedgerDatabase database, string status, string? email, int limit, CancellationToken cancellationToken) =>
-        database.QueryAsync<CheckoutPayment>(
+        [.. await database.ReadAsync(c => c.QueryAsync<CheckoutPayment>(new CommandDefinition(
             $"""
             SELECT {Columns} FROM checkout_payments
             WHERE status = @status {(email is null ? "" : "AND email = @email")}
             ORDER BY created_at DESC, session_id
             LIMIT @limit
             """,
-            new { status, email, limit }, cancellationToken);
+            new { status, email, limit }, cancellationToken: cancellationToken)), cancellationToken)];
 
     public static Task<CheckoutPayment?> GetAsync(LedgerDatabase database, string sessionId, CancellationToken cancellationToken) =>
-        database.QuerySingleOrDefaultAsync<CheckoutPayment>(
-            $"SELECT {Columns} FROM checkout_payments WHERE session_id = @sessionId", new { sessionId }, cancellationToken);
+        database.ReadAsync(c => c.QuerySingleOrDefaultAsync<CheckoutPayment>(new CommandDefinition(
+            $"SELECT {Columns} FROM checkout_payments WHERE session_id = @sessionId", new { sessionId }, cancellationToken: cancellationToken)), cancellationToken);
 
     public static Task<CheckoutPayment?> GetAsync(LedgerTransaction tx, string sessionId, CancellationToken cancellationToken) =>
         tx.QuerySingleOrDefaultAsync<CheckoutPayment>(

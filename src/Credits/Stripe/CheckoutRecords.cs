@@ -1,3 +1,4 @@
+using Dapper;
 using Credits.Ledger.Storage;
 
 namespace Credits.Stripe;
@@ -25,8 +26,8 @@ public static class CheckoutRecords
             $"SELECT {Columns} FROM checkout_sessions WHERE session_id = @sessionId", new { sessionId }, cancellationToken);
 
     public static Task<CheckoutRecord?> GetAsync(LedgerDatabase database, string sessionId, CancellationToken cancellationToken) =>
-        database.QuerySingleOrDefaultAsync<CheckoutRecord>(
-            $"SELECT {Columns} FROM checkout_sessions WHERE session_id = @sessionId", new { sessionId }, cancellationToken);
+        database.ReadAsync(c => c.QuerySingleOrDefaultAsync<CheckoutRecord>(new CommandDefinition(
+            $"SELECT {Columns} FROM checkout_sessions WHERE session_id = @sessionId", new { sessionId }, cancellationToken: cancellationToken)), cancellationToken);
 }
 
 /// <summary>A row of checkout_sessions: signal R of the account chain, and the first step of the credits chain.</summary>

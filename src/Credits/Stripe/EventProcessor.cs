@@ -57,7 +57,7 @@ public sealed partial class EventProcessor(
     private async Task<EventOutcome?> ClaimAndApplyAsync(
         LedgerTransaction tx, StripeEvent evt, IReadOnlyList<LineItemPrice> lineItems, CancellationToken cancellationToken)
     {
-        if (tx.Provider == DatabaseProvider.Postgres && LivemodeMismatch(evt) is null
+        if (tx.FastPaths && LivemodeMismatch(evt) is null
             && checkout.PlanOneStatementGrant(evt, lineItems) is { } grant)
         {
             var result = await grant.RunAsync(tx, evt, ledger.Now(), cancellationToken);

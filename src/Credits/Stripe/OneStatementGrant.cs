@@ -22,11 +22,11 @@ namespace Credits.Stripe;
 /// </summary>
 public sealed record OneStatementGrant(CheckoutSession Session, string AccountId, long Credits, bool CreateUnknown)
 {
-    private const string Sql =
+    /// <summary>The statement, composed from the fragments the owning classes use themselves; bench/hotpath.sql is this text with pgbench values.</summary>
+    internal const string Sql =
         $"""
         WITH claimed AS (
-            INSERT INTO webhook_events (id, type, livemode, api_version, created, payload, status, user_id, credits_added,
-                                        object_id, detail, error, attempts, received_at, processed_at)
+            INSERT INTO webhook_events ({WebhookEvents.Columns})
             VALUES (@EventId, @Type, @Livemode, @ApiVersion, @Created, @Payload, 'granted', @AccountId, @Credits,
                     @SessionId, NULL, NULL, 1, @Now, @Now)
             ON CONFLICT (id) DO NOTHING
@@ -34,8 +34,7 @@ public sealed record OneStatementGrant(CheckoutSession Session, string AccountId
         locked AS (
             INSERT INTO payment_intent_locks (payment_intent, touched_at)
             SELECT @PaymentIntent, @Now FROM claimed WHERE CAST(@PaymentIntent AS text) IS NOT NULL
-            ON CONFLICT (payment_intent) DO UPDATE SET touched_at = excluded.touched_at
-            RETURNING pending_reversals),
+            {PaymentReversals.LockOnConflict}),
         agreed AS (
             SELECT 1 AS ok
             WHERE CASE WHEN EXISTS (SELECT 1 FROM checkout_sessions WHERE session_id = @SessionId)
@@ -45,25 +44,20 @@ public sealed record OneStatementGrant(CheckoutSession Session, string AccountId
                           OR (@CreateUnknown AND NOT EXISTS (SELECT 1 FROM accounts WHERE email = @Email)))
                 END),
         paid AS (
-            INSERT INTO checkout_payments (session_id, status, account_id, credits, amount_total, currency, payment_intent,
-                                           customer_id, email, reason, event_id, created_at, updated_at)
+            INSERT INTO checkout_payments ({CheckoutPayments.GrantedColumns})
             SELECT @SessionId, 'granted', @AccountId, @Credits, @AmountTotal, @Currency, @PaymentIntent,
                    @Customer, @Email, NULL, @EventId, @Now, @Now
             FROM claimed, agreed WHERE NOT EXISTS (SELECT 1 FROM locked WHERE pending_reversals > 0)
             ON CONFLICT (session_id) DO UPDATE SET {CheckoutPayments.Replace}
-            WHERE checkout_payments.status IN ('pending', 'unmatched')
+            WHERE checkout_payments.status IN ({CheckoutPayments.GrantableStatuses})
             RETURNING session_id),
         credited AS (
-            INSERT INTO accounts (id, email, balance, created_at, updated_at)
+            INSERT INTO accounts ({CreditLedger.AccountColumns})
             SELECT @AccountId, @Email, @Credits, @Now, @Now FROM paid
-            ON CONFLICT (id) DO UPDATE SET
-                balance = accounts.balance + excluded.balance,
-                email = COALESCE(accounts.email, excluded.email),
-                updated_at = excluded.updated_at
-            RETURNING balance),
+            {CreditLedger.CreditOnConflict}),
         entry AS (
-            INSERT INTO ledger_entries (account_id, amount, kind, source_kind, source_id, reason, created_at)
-            SELECT @AccountId, @Credits, 'purchase', 'checkout_session', @SessionId, @Reason, @Now FROM paid
+            INSERT INTO ledger_entries ({CreditLedger.EntryColumns})
+            SELECT @AccountId, @Credits, '{CheckoutFulfillment.PurchaseKind}', '{CheckoutFulfillment.SourceKind}', @SessionId, @Reason, @Now FROM paid
             RETURNING id),
         linked AS (
             INSERT INTO stripe_customers (customer_id, account_id, created_at)

@@ -75,13 +75,19 @@ public sealed class PaymentReversals(CreditLedger ledger)
         return moved;
     }
 
+    /// <summary>What taking a payment intent's lock row does when it exists: touch it and read the reversals waiting.</summary>
+    internal const string LockOnConflict =
+        """
+        ON CONFLICT (payment_intent) DO UPDATE SET touched_at = excluded.touched_at
+        RETURNING pending_reversals
+        """;
+
     /// <summary>Takes the payment intent's lock row; returns how many reversals wait for its purchase.</summary>
     public static Task<long> LockPaymentIntentAsync(LedgerTransaction tx, string paymentIntent, long now, CancellationToken cancellationToken) =>
         tx.QuerySingleOrDefaultAsync<long>(
-            """
+            $"""
             INSERT INTO payment_intent_locks (payment_intent, touched_at) VALUES (@paymentIntent, @now)
-            ON CONFLICT (payment_intent) DO UPDATE SET touched_at = excluded.touched_at
-            RETURNING pending_reversals
+            {LockOnConflict}
             """,
             new { paymentIntent, now }, cancellationToken);
 

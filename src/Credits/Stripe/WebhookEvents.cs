@@ -6,7 +6,8 @@ namespace Credits.Stripe;
 /// <summary>SQL over webhook_events. The event id is the primary key: the first committed delivery wins.</summary>
 public static class WebhookEvents
 {
-    private const string Columns =
+    /// <summary>The columns of webhook_events, in the order every INSERT lists them (<see cref="OneStatementGrant"/> too).</summary>
+    internal const string Columns =
         "id, type, livemode, api_version, created, payload, status, user_id, credits_added, object_id, detail, error, attempts, received_at, processed_at";
 
     /// <summary>
@@ -63,7 +64,7 @@ public static class WebhookEvents
     }
 
     /// <summary>Newest first, optionally filtered; <paramref name="after"/> is the last row of the previous page.</summary>
-    public static Task<IReadOnlyList<StoredEvent>> ListAsync(
+    public static async Task<IReadOnlyList<StoredEvent>> ListAsync(
         LedgerDatabase database, string? status, string? type, (long At, string Id)? after, int limit, CancellationToken cancellationToken)
     {
         var filters = new List<string>();
@@ -80,9 +81,9 @@ public static class WebhookEvents
             filters.Add("(received_at < @at OR (received_at = @at AND id < @id))");
         }
         var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
-        return database.QueryAsync<StoredEvent>(
+        return [.. await database.ReadAsync(c => c.QueryAsync<StoredEvent>(new CommandDefinition(
             $"SELECT {Columns} FROM webhook_events {where} ORDER BY received_at DESC, id DESC LIMIT @limit",
-            new { status, type, at = after?.At, id = after?.Id, limit }, cancellationToken);
+            new { status, type, at = after?.At, id = after?.Id, limit }, cancellationToken: cancellationToken)), cancellationToken)];
     }
 
     public static Task<StoredEvent?> GetAsync(LedgerDatabase database, string id, CancellationToken cancellationToken) =>

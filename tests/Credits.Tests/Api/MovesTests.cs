@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Credits.Tests.Infrastructure;
+using Dapper;
 
 namespace Credits.Tests.Api;
 
@@ -53,9 +54,9 @@ public abstract class MovesTests<TFixture>(TFixture db) : IClassFixture<TFixture
         Assert.Equal(50, moved.GetProperty("balance").GetInt64());
         Assert.Equal(0, await server.BalanceAsync(wrong));
         Assert.Equal(50, await server.BalanceAsync(right));
-        var rows = await server.Database.QueryAsync<(string AccountId, long Amount, string SourceKind, string SourceId)>(
+        var rows = (await server.Database.ReadAsync(c => c.QueryAsync<(string AccountId, long Amount, string SourceKind, string SourceId)>(new CommandDefinition(
             "SELECT account_id, amount, source_kind, source_id FROM ledger_entries WHERE source_kind LIKE 'reassign%' AND reason LIKE @like ORDER BY amount",
-            new { like = $"%{sessionId}%" }, TestContext.Current.CancellationToken);
+            new { like = $"%{sessionId}%" }, cancellationToken: TestContext.Current.CancellationToken)), TestContext.Current.CancellationToken)).ToList();
         Assert.Equal([(wrong, -50L, "reassign_out"), (right, 50L, "reassign_in")], rows.Select(r => (r.AccountId, r.Amount, r.SourceKind)));
         Assert.Equal(rows[0].SourceId, rows[1].SourceId);
         Assert.Equal(right, await server.ScalarAsync<string>("SELECT account_id FROM checkout_payments WHERE session_id = @sessionId", new { sessionId }));
@@ -164,9 +165,9 @@ public abstract class MovesTests<TFixture>(TFixture db) : IClassFixture<TFixture
         await server.ExpectAsync(HttpStatusCode.Conflict, TransferAsync(server, from, to, 41, "t-1"));
         Assert.Equal(60, await server.BalanceAsync(from));
         Assert.Equal(40, await server.BalanceAsync(to));
-        var rows = await server.Database.QueryAsync<(string AccountId, long Amount)>(
+        var rows = (await server.Database.ReadAsync(c => c.QueryAsync<(string AccountId, long Amount)>(new CommandDefinition(
             "SELECT account_id, amount FROM ledger_entries WHERE source_kind LIKE 'transfer%' AND account_id IN (@from, @to) ORDER BY amount",
-            new { from, to }, TestContext.Current.CancellationToken);
+            new { from, to }, cancellationToken: TestContext.Current.CancellationToken)), TestContext.Current.CancellationToken)).ToList();
         Assert.Equal([(from, -40L), (to, 40L)], rows);
         await AssertVerifiedAsync();
     }

@@ -43,10 +43,11 @@ public sealed class OneStatementSpendTests(SqliteFixture sqlite, PostgresFixture
         Assert.DoesNotContain(" : ", onSqlite.Responses["spend-1"], StringComparison.Ordinal);
     }
 
-    private static async Task<(List<string> Answers, List<string> Rows, Dictionary<string, string> Responses)> RunAsync(
-        DatabaseFixture fixture, string user, DateTimeOffset at)
+    internal static async Task<(List<string> Answers, List<string> Rows, Dictionary<string, string> Responses)> RunAsync(
+        DatabaseFixture fixture, string user, DateTimeOffset at, bool fastPaths = true)
     {
-        await using var server = await CreditsServer.StartAsync(fixture);
+        // Set either way, whatever test.sh's second pass exports: these tests compare the paths.
+        await using var server = await CreditsServer.StartAsync(fixture, settings => settings["CREDITS_FAST_PATHS"] = fastPaths ? "true" : "false");
         server.Time.SetUtcNow(at);
         (await server.PutUserAsync(user, "spender@example.com")).EnsureSuccessStatusCode();
         var answers = new List<string>();

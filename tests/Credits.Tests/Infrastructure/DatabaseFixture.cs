@@ -37,9 +37,16 @@ public abstract class DatabaseFixture : IAsyncLifetime
     /// <summary>Makes the database unusable for the server until the result is disposed.</summary>
     public abstract Task<IAsyncDisposable> BreakAsync();
 
-    public DatabaseSettings Settings() => string.IsNullOrEmpty(DatabaseUrl)
+    /// <summary>
+    /// The database's settings, with CREDITS_FAST_PATHS from the environment (test.sh runs the
+    /// PostgreSQL classes a second time with it false); servers and child processes read it themselves.
+    /// </summary>
+    public DatabaseSettings Settings() => (string.IsNullOrEmpty(DatabaseUrl)
         ? DatabaseSettings.Sqlite(DataDirectory)
-        : DatabaseSettings.Postgres(DatabaseUrl);
+        : DatabaseSettings.Postgres(DatabaseUrl)) with { FastPaths = FastPathsFromEnvironment };
+
+    public static bool FastPathsFromEnvironment =>
+        !string.Equals(Environment.GetEnvironmentVariable("CREDITS_FAST_PATHS")?.Trim(), "false", StringComparison.OrdinalIgnoreCase);
 }
 
 public sealed class SqliteFixture : DatabaseFixture

@@ -15,8 +15,9 @@ public sealed class LedgerChecks(DatabaseSettings settings) : IAsyncDisposable
         (await _database.ReadAsync(c => c.ExecuteScalarAsync<T>(new CommandDefinition(sql, args, cancellationToken: TestContext.Current.CancellationToken)),
             TestContext.Current.CancellationToken))!;
 
-    public Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? args = null) =>
-        _database.QueryAsync<T>(sql, args, TestContext.Current.CancellationToken);
+    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? args = null) =>
+        [.. await _database.ReadAsync(c => c.QueryAsync<T>(new CommandDefinition(sql, args, cancellationToken: TestContext.Current.CancellationToken)),
+            TestContext.Current.CancellationToken)];
 
     /// <summary>Every account's balance equals the sum of its ledger entries.</summary>
     public async Task AssertBalancesEqualLedgerAsync()

@@ -100,4 +100,33 @@ public abstract class GroupCommitTests<TFixture>(TFixture db) : IClassFixture<TF
         Assert.Equal(40, (await ledger.GetAccountAsync(account, Cancel))?.Balance);
         Assert.Equal(Enumerable.Range(0, 40).Select(i => (long)i), reads.Order());
     }
+
+    [Fact]
+    public async Task Rows_of_a_select_sent_through_execute_never_reach_another_items_query()
+    {
+        var (database, _) = await OpenAsync();
+        await using var __ = database;
+        await using var groupCommit = new GroupCommit(database, lanes: 1, maxBatch: 64);
+
+        // One careless item runs a SELECT through ExecuteAsync; its batch-mates each read their own number.
+        var careless = groupCommit.RunAsync("careless", async (tx, token) =>
+        {
+            await tx.ExecuteAsync("SELECT -7", null, token);
+            return await tx.QuerySingleOrDefaultAsync<long>("SELECT -8", null, token);
+        }, Cancel);
+        var readers = Enumerable.Range(1, 30).Select(i => groupCommit.RunAsync<long>($"reader_{i}", async (tx, token) =>
+            await tx.QuerySingleOrDefaultAsync<long>("SELECT @i", new { i = (long)i }, token), Cancel)).ToList();
+
+        Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), await Task.WhenAll(readers));
+        try
+        {
+            // Dapper and SQLite discard the rows; the PostgreSQL pipeline refuses the batch, saying why.
+            Assert.Equal(-8, await careless);
+        }
+        catch (InvalidOperationException error)
+        {
+            Assert.Equal(DatabaseProvider.Postgres, database.Provider);
+            Assert.Contains("ExecuteAsync returned rows", error.Message);
+        }
+    }
 }

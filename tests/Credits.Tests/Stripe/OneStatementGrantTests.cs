@@ -72,7 +72,7 @@ public sealed class OneStatementGrantTests(SqliteFixture sqlite, PostgresFixture
     }
 
     /// <summary>Every path the one statement takes or hands over: grant, redelivery, sibling event, refund first, pending then paid, lookups.</summary>
-    private static List<string> Scenario()
+    internal static List<string> Scenario()
     {
         var (buyer, other, byReference) = (StripeEvents.NewId("u"), StripeEvents.NewId("u"), StripeEvents.NewId("u"));
         var customer = StripeEvents.NewId("cus");
@@ -97,10 +97,11 @@ public sealed class OneStatementGrantTests(SqliteFixture sqlite, PostgresFixture
     }
 
     /// <summary>Sends the events one after another, or all at once (<paramref name="together"/>) so that group commit batches them.</summary>
-    private static async Task<(List<string> Answers, List<string> Rows, string Metrics)> RunAsync(
-        DatabaseFixture fixture, List<string> events, DateTimeOffset at, bool together = false)
+    internal static async Task<(List<string> Answers, List<string> Rows, string Metrics)> RunAsync(
+        DatabaseFixture fixture, List<string> events, DateTimeOffset at, bool together = false, bool fastPaths = true)
     {
-        await using var server = await CreditsServer.StartAsync(fixture);
+        // Set either way, whatever test.sh's second pass exports: these tests compare the paths.
+        await using var server = await CreditsServer.StartAsync(fixture, settings => settings["CREDITS_FAST_PATHS"] = fastPaths ? "true" : "false");
         server.Time.SetUtcNow(at);
         async Task<string> SendAsync(string json)
         {

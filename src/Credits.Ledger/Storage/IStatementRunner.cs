@@ -4,7 +4,13 @@ using Dapper;
 
 namespace Credits.Ledger.Storage;
 
-/// <summary>How a <see cref="LedgerTransaction"/> sends its statements: one at a time through Dapper, pipelined, or prepared once.</summary>
+/// <summary>
+/// How a <see cref="LedgerTransaction"/> sends its statements: one at a time through Dapper
+/// (<see cref="DapperStatements"/>), pipelined with other work items' (<see cref="StatementPipeline"/>),
+/// or through a kept SQLite connection's cached commands (<see cref="KeptSqliteConnection"/>).
+/// <see cref="ExecuteAsync"/> reads no rows; a statement whose rows are wanted (a SELECT, a
+/// RETURNING) goes through a query method.
+/// </summary>
 internal interface IStatementRunner
 {
     Task<int> ExecuteAsync(string sql, object? args, CancellationToken cancellationToken);

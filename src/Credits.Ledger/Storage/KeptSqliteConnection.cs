@@ -3,12 +3,13 @@ using Microsoft.Data.Sqlite;
 namespace Credits.Ledger.Storage;
 
 /// <summary>
-/// SQLite statements compiled once per connection and reused: Microsoft.Data.Sqlite keeps a
+/// A SQLite connection a group-commit lane keeps open, with a cache of its commands, so
+/// statements are compiled once per connection and reused: Microsoft.Data.Sqlite keeps a
 /// command's compiled statements while its text is unchanged, so the group-commit lane keeps one
 /// command per SQL text on the connection it keeps open. Without this, parsing and planning the
 /// same few statements was about a third of the server's CPU time.
 /// </summary>
-internal sealed class PreparedStatements(SqliteConnection connection) : IDisposable
+internal sealed class KeptSqliteConnection(SqliteConnection connection) : IDisposable
 {
     /// <summary>Hot statements are a few dozen fixed texts; SQL built per call beyond this is run uncached.</summary>
     private const int Capacity = 256;
@@ -60,7 +61,7 @@ internal sealed class PreparedStatements(SqliteConnection connection) : IDisposa
         }
     }
 
-    private sealed class Runner(PreparedStatements statements, SqliteTransaction transaction) : IStatementRunner
+    private sealed class Runner(KeptSqliteConnection statements, SqliteTransaction transaction) : IStatementRunner
     {
         public async Task<int> ExecuteAsync(string sql, object? args, CancellationToken cancellationToken)
         {

@@ -1,0 +1,76 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Credits.Ledger;
+using Credits.Stripe;
+using Credits.Tests.Infrastructure;
+
+namespace Credits.Tests.Ledger;
+
+/// <summary>The one-statement fast paths are composed from their tables' own fragments; what the benchmark measures is what the server sends.</summary>
+public sealed partial class FastPathSqlTests
+{
+    /// <summary>The pgbench value standing in for each parameter the server binds (bench/hotpath.sql's header explains them).</summary>
+    private static readonly Dictionary<string, string> BenchValues = new(StringComparer.Ordinal)
+    {
+        ["EventId"] = "'evt_pgb' || :n",
+        ["Type"] = "'checkout.session.completed'",
+        ["Livemode"] = "0",
+        ["ApiVersion"] = "'2024-06-20'",
+        ["Created"] = "1795785683",
+        ["Payload"] = "PAYLOAD",
+        ["AccountId"] = "'bench_pgb_u' || :uid",
+        ["Credits"] = ":credits",
+        ["SessionId"] = "'cs_test_pgb' || :n",
+        ["PaymentIntent"] = "'pi_pgb' || :n",
+        ["AmountTotal"] = ":amount",
+        ["Currency"] = "'usd'",
+        ["Customer"] = "'cus_pgb' || :uid",
+        ["Email"] = "'bench_pgb_u' || :uid || '@example.com'",
+        ["Reason"] = "'Stripe Checkout 3500 usd'",
+        ["Now"] = ":now",
+        ["CreateUnknown"] = "true",
+    };
+
+    [Fact]
+    public void Bench_hotpath_sql_is_the_statement_the_server_sends_for_a_granted_checkout()
+    {
+        var script = RepositoryRoot.Read("bench/hotpath.sql");
+        var begin = script.IndexOf("BEGIN;\n", StringComparison.Ordinal) + "BEGIN;\n".Length;
+        var end = script.LastIndexOf(";\nCOMMIT;", StringComparison.Ordinal);
+        Assert.True(begin > 6 && end > begin, "bench/hotpath.sql has no BEGIN; … ;COMMIT; around its statement");
+        var bench = PayloadLiteral().Replace(script[begin..end], "PAYLOAD", 1);
+
+        var server = Parameter().Replace(OneStatementGrant.Sql, m => BenchValues.TryGetValue(m.Groups[1].Value, out var value)
+            ? value
+            : throw new InvalidOperationException($"@{m.Groups[1].Value} has no pgbench value in this test"));
+
+        Assert.Equal(Words(server), Words(bench));
+    }
+
+    [Fact]
+    public void The_one_statement_spend_stores_every_property_of_a_movement_under_its_own_name()
+    {
+        var movement = new Movement(1, "acct", "spend", 2, null, 3, 4, 5);
+        var keys = JsonDocument.Parse(JsonSerializer.Serialize(movement)).RootElement.EnumerateObject().Select(p => p.Name).ToList();
+        foreach (var sql in new[] { Spending.OneStatement(-1, ""), Spending.OneStatement(1, "") })
+        {
+            var built = JsonKey().Matches(sql[sql.IndexOf("json_build_object(", StringComparison.Ordinal)..]).Select(m => m.Groups[1].Value).ToList();
+            Assert.Equal(keys, built);
+        }
+    }
+
+    /// <summary>The statement as a sequence of words: layout differs between the C# source and the script, tokens do not.</summary>
+    private static string Words(string sql) => Whitespace().Replace(sql, " ").Replace("( ", "(").Replace(" )", ")").Trim();
+
+    [GeneratedRegex(@"(?<![@\w])@([A-Za-z_][A-Za-z0-9_]*)")]
+    private static partial Regex Parameter();
+
+    [GeneratedRegex(@"'\{\n.*?\n\}'", RegexOptions.Singleline)]
+    private static partial Regex PayloadLiteral();
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
+
+    [GeneratedRegex(@"'(\w+)', (?:entry|moved|@)")]
+    private static partial Regex JsonKey();
+}
