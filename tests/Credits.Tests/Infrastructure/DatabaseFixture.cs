@@ -38,15 +38,16 @@ public abstract class DatabaseFixture : IAsyncLifetime
     public abstract Task<IAsyncDisposable> BreakAsync();
 
     /// <summary>
-    /// The database's settings, with CREDITS_FAST_PATHS from the environment (test.sh runs the
-    /// PostgreSQL classes a second time with it false); servers and child processes read it themselves.
+    /// The database's settings, with CREDITS_FAST_PATHS and CREDITS_PIPELINE from the environment
+    /// (test.sh runs the PostgreSQL classes a second time with both false); servers and child
+    /// processes read them themselves.
     /// </summary>
     public DatabaseSettings Settings() => (string.IsNullOrEmpty(DatabaseUrl)
         ? DatabaseSettings.Sqlite(DataDirectory)
-        : DatabaseSettings.Postgres(DatabaseUrl)) with { FastPaths = FastPathsFromEnvironment };
+        : DatabaseSettings.Postgres(DatabaseUrl)) with { FastPaths = SwitchFromEnvironment("CREDITS_FAST_PATHS"), Pipeline = SwitchFromEnvironment("CREDITS_PIPELINE") };
 
-    public static bool FastPathsFromEnvironment =>
-        !string.Equals(Environment.GetEnvironmentVariable("CREDITS_FAST_PATHS")?.Trim(), "false", StringComparison.OrdinalIgnoreCase);
+    private static bool SwitchFromEnvironment(string variable) =>
+        !string.Equals(Environment.GetEnvironmentVariable(variable)?.Trim(), "false", StringComparison.OrdinalIgnoreCase);
 }
 
 public sealed class SqliteFixture : DatabaseFixture
