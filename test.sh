@@ -100,14 +100,15 @@ unset DATABASE_URL STRIPE_WEBHOOK_SECRET CREDITS_API_KEY CREDITS_LIVEMODE
 dotnet tests/Credits.Tests/bin/Release/net10.0/Credits.Tests.dll -noColor "$@" \
   | tee "$RESULTS/output.txt" | grep -Ev '^\s*$' | grep -v '^  *\[PASS\]' || true
 
-# The PostgreSQL classes once more with the one-statement fast paths off (CREDITS_FAST_PATHS=false), so the
-# per-statement path they fall back to is proven on PostgreSQL too. Servers in the test process and child
-# processes read the variable; DatabaseFixture.Settings passes it to the ledger. With arguments, the same
+# The PostgreSQL classes once more with the one-statement fast paths off (CREDITS_FAST_PATHS=false) and
+# group commit's statement pipeline off (CREDITS_PIPELINE=false), so the per-statement path and the
+# one-item-after-another batch are proven on PostgreSQL too. Servers in the test process and child
+# processes read the variables; DatabaseFixture.Settings passes them to the ledger. With arguments, the same
 # selection runs again.
 if [ -n "$PGROOT" ]; then
-  echo "== tests again on PostgreSQL with CREDITS_FAST_PATHS=false"
+  echo "== tests again on PostgreSQL with CREDITS_FAST_PATHS=false CREDITS_PIPELINE=false"
   if [ "$#" -gt 0 ]; then second=("$@"); else second=(-class '*.Postgres*'); fi
-  CREDITS_FAST_PATHS=false dotnet tests/Credits.Tests/bin/Release/net10.0/Credits.Tests.dll -noColor "${second[@]}" \
+  CREDITS_FAST_PATHS=false CREDITS_PIPELINE=false dotnet tests/Credits.Tests/bin/Release/net10.0/Credits.Tests.dll -noColor "${second[@]}" \
     | tee "$RESULTS/output-slow-path.txt" | grep -Ev '^\s*$' | grep -v '^  *\[PASS\]' || true
 fi
 

@@ -17,6 +17,13 @@ BENCH=bench/Credits.Bench/bin/Release/net10.0/credits-bench.dll
 W=$(mktemp -d /tmp/credits-ab.XXXX); chmod 755 "$W"
 PORT=$((20000 + RANDOM % 20000)); SPORT=$((40000 + RANDOM % 20000))
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+SPID=""
+cleanup() {
+  [ -n "$SPID" ] && kill $SPID 2>/dev/null && wait $SPID 2>/dev/null
+  [ "$MODE" = pg ] && as_postgres "$PGBIN/pg_ctl" -D "$W/data" -m immediate stop >/dev/null 2>&1
+  rm -rf "$W"
+}
+trap cleanup EXIT
 if [ "$MODE" = pg ]; then
   [ "$(id -u)" = 0 ] && chown postgres "$W"
   as_postgres "$PGBIN/initdb" -D "$W/data" -U postgres -A trust >/dev/null 2>&1
@@ -25,14 +32,22 @@ if [ "$MODE" = pg ]; then
 else
   export CREDITS_DATA_DIR=$W/sqlite
 fi
-export STRIPE_WEBHOOK_SECRET=whsec_ab_secret_0123456789 CREDITS_API_KEY=ab-api-key-0123456789
+export STRIPE_WEBHOOK_SECRET=whsec_ab_secret_0123456789 CREDITS_API_KEY=ab-api-key-0123456789abcdef
 env "$@" dotnet "$DLL" serve --urls "http://127.0.0.1:$SPORT" >"$W/server.log" 2>&1 &
 SPID=$!
-until curl -sf -o /dev/null "http://127.0.0.1:$SPORT/readyz"; do sleep 0.05; done
-ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+until curl -sf -o /dev/null "http://127.0.0.1:$SPORT/readyz"; do
+  kill -0 $SPID 2>/dev/null || { echo "server exited before ready:" >&2; cat "$W/server.log" >&2; exit 1; }
+  sleep 0.05
+done
+ticks() { if [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ]; then awk '{print $14+$15}' "/proc/$1/stat"; else echo 0; fi; }
 items() { curl -s "http://127.0.0.1:$SPORT/metrics" | awk '/^credits_group_commit_items_total/ {n += $NF} END {printf "%d", n}'; }
-pg_ticks() { local t=0; for p in $(pgrep -u postgres postgres); do t=$((t + $(ticks "$p"))); done; echo $t; }
-(sleep "${SAMPLE_AT:-30}"; b=$(pgrep -f credits-bench.dll | head -1)
+# Only this run's PostgreSQL (its postmaster and children): other servers on the machine are not counted.
+pg_ticks() {
+  local t=0 pm
+  pm=$(head -1 "$W/data/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+  for p in $pm $(pgrep -P "$pm"); do t=$((t + $(ticks "$p"))); done; echo $t
+}
+(sleep "${SAMPLE_AT:-30}"; b=$(pgrep -f -- "--server-pid $SPID" | head -1)
  s0=$(ticks $SPID); p0=$(pg_ticks); b0=$(ticks "$b"); i0=$(items)
  [ -n "${PERF:-}" ] && perf record -F 499 -g -p $SPID -o "${PERF_OUT:-/tmp/perf.data}" -- sleep 5 >/dev/null 2>&1 || sleep 5
  s=$(( $(ticks $SPID) - s0 )); p=$(( $(pg_ticks) - p0 )); l=$(( $(ticks "$b") - b0 )); n=$(( $(items) - i0 ))
@@ -44,6 +59,3 @@ wait %2 2>/dev/null
 curl -s "http://127.0.0.1:$SPORT/metrics" | awk '/^credits_group_commit_(items|transactions)_total/ {v[$1]=$NF} END {
   for (k in v) { if (k ~ /items/) i=v[k]; else t=v[k] } if (t > 0) printf "group commit: %d items in %d transactions, %.1f per commit\n", i, t, i/t }'
 [ -n "${PG_SQL:-}" ] && psql -h 127.0.0.1 -p $PORT -U postgres -d postgres -c "$PG_SQL"
-kill $SPID; wait $SPID 2>/dev/null
-[ "$MODE" = pg ] && as_postgres "$PGBIN/pg_ctl" -D "$W/data" -m immediate stop >/dev/null
-rm -rf "$W"

@@ -111,7 +111,7 @@ public static class CreditsApp
         (string.IsNullOrWhiteSpace(options.DatabaseUrl)
             ? DatabaseSettings.Sqlite(options.DataDirectory, options.DatabaseTimeoutSeconds)
             : DatabaseSettings.Postgres(options.DatabaseUrl, options.DatabaseTimeoutSeconds, options.TransactionPooler))
-        with { FastPaths = options.FastPaths };
+        with { FastPaths = options.FastPaths, Pipeline = options.Pipeline };
 
     /// <summary>Where schema migrations run: CREDITS_MIGRATION_DATABASE_URL (a direct connection) when set, else the server's database.</summary>
     public static DatabaseSettings MigrationDatabaseFrom(CreditsOptions options) =>

@@ -90,6 +90,12 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
     /// </summary>
     public bool FastPaths { get; init; } = true;
 
+    /// <summary>
+    /// Whether group commit pipelines the statements of a batch's work items on PostgreSQL
+    /// (CREDITS_PIPELINE, default true). Off, the items of a batch run one after another, as on SQLite.
+    /// </summary>
+    public bool Pipeline { get; init; } = true;
+
     /// <summary>Pooler-safe mode: no prepared statements, no session state between transactions.</summary>
     public bool Pooler { get; init; }
 

@@ -108,7 +108,7 @@ public sealed class LedgerDatabase : IAsyncDisposable
             tx.Statements = kept.For((SqliteTransaction)tx.Transaction);
             return (tx, null);
         }
-        if (tx.Connection is not NpgsqlConnection connection)
+        if (tx.Connection is not NpgsqlConnection connection || !Settings.Pipeline)
         {
             return (tx, null);
         }

@@ -67,6 +67,16 @@ public sealed class CreditsOptions
 
     public bool FastPaths => !string.Equals(FastPathsSetting?.Trim(), "false", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// "false" turns off the PostgreSQL statement pipeline of group commit: the work items sharing a
+    /// transaction send their statements one item after another instead of together. Same answers
+    /// and rows; kept to measure what the pipeline buys (bench/ab.sh pg CREDITS_PIPELINE=false).
+    /// </summary>
+    [ConfigurationKeyName("CREDITS_PIPELINE")]
+    public string? PipelineSetting { get; set; }
+
+    public bool Pipeline => !string.Equals(PipelineSetting?.Trim(), "false", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>How long SIGTERM waits for in-flight requests before the process exits (under Render's 30 s).</summary>
     [ConfigurationKeyName("CREDITS_SHUTDOWN_SECONDS")]
     public int ShutdownSeconds { get; set; } = 25;
@@ -133,6 +143,10 @@ public sealed class CreditsOptions
         if (FastPathsSetting?.Trim().ToLowerInvariant() is not (null or "" or "true" or "false"))
         {
             return $"CREDITS_FAST_PATHS '{FastPathsSetting}' must be 'true' or 'false' (false: every request takes the per-statement path).";
+        }
+        if (PipelineSetting?.Trim().ToLowerInvariant() is not (null or "" or "true" or "false"))
+        {
+            return $"CREDITS_PIPELINE '{PipelineSetting}' must be 'true' or 'false' (false: batched requests send their statements one after another).";
         }
         if (ShutdownSeconds is < 1 or > 3600)
         {

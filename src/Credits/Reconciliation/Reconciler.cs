@@ -111,7 +111,7 @@ public sealed class Reconciler(IStripeApi stripe, EventProcessor processor, Ledg
     private static (string? Kind, string? Detail) Disagreement(StripeEvent evt, StoredRow row, Dictionary<string, PaymentRow> payments)
     {
         if (row.Status == EventStatus.Ignored
-            || !HandledEvents.NeedsLineItems(evt.Type)
+            || !HandledEvents.GrantsPurchase(evt.Type)
             || CheckoutSession.From(evt.Object) is not { Mode: "payment" } session
             || !PaidStatuses.Contains(session.PaymentStatus))
         {

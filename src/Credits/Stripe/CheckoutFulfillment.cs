@@ -41,7 +41,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
     /// </summary>
     public OneStatementGrant? PlanOneStatementGrant(StripeEvent evt, IReadOnlyList<LineItemPrice> lineItems)
     {
-        if (evt.Type is not ("checkout.session.completed" or "checkout.session.async_payment_succeeded")
+        if (!HandledEvents.GrantsPurchase(evt.Type)
             || CheckoutSession.From(evt.Object) is not { Mode: "payment", PaymentStatus: "paid" or "no_payment_required" } session)
         {
             return null;

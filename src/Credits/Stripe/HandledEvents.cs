@@ -7,7 +7,7 @@ namespace Credits.Stripe;
 /// <summary>
 /// The one list of Stripe event types Credits acts on. <see cref="EventProcessor"/> dispatches
 /// through it, <see cref="Reconciliation.Reconciler"/> lists these types from Stripe,
-/// <see cref="LineItemLookup"/> fetches line items for the types that say so, and
+/// <see cref="LineItemLookup"/> fetches line items for the types that grant a purchase, and
 /// <c>send-test-event</c> offers its kinds. To handle a new type, add one entry here and a row
 /// to docs/events.md (HandledEventsTests checks both).
 /// </summary>
@@ -17,12 +17,12 @@ public static class HandledEvents
     [
         new("checkout.session.completed", (e, tx, evt, items, ct) => e.Checkout.CompletedAsync(tx, evt, items, ct))
         {
-            NeedsLineItems = true,
+            GrantsPurchase = true,
             TestKinds = [new("completed", TestEvents.Session("complete", "paid")), new("completed-unpaid", TestEvents.Session("complete", "unpaid"))],
         },
         new("checkout.session.async_payment_succeeded", (e, tx, evt, items, ct) => e.Checkout.CompletedAsync(tx, evt, items, ct))
         {
-            NeedsLineItems = true,
+            GrantsPurchase = true,
             TestKinds = [new("async-succeeded", TestEvents.Session("complete", "paid"))],
         },
         new("checkout.session.async_payment_failed", (e, tx, evt, _, ct) => e.Checkout.CloseAsync(tx, evt, PaymentStatus.Failed, ct))
@@ -58,8 +58,12 @@ public static class HandledEvents
     /// <summary>Null for a type Credits does not act on (stored as ignored).</summary>
     public static HandledEvent? Find(string type) => ByType.GetValueOrDefault(type);
 
-    /// <summary>Whether events of this type grant a purchase, so the credits chain may need the session's line items.</summary>
-    public static bool NeedsLineItems(string type) => Find(type)?.NeedsLineItems == true;
+    /// <summary>
+    /// Whether events of this type grant a purchase: the session's line items are fetched before the
+    /// transaction (the credits chain may need them), the one-statement grant may take the event, and
+    /// <c>credits reconcile</c> checks that a paid one ended granted.
+    /// </summary>
+    public static bool GrantsPurchase(string type) => Find(type)?.GrantsPurchase == true;
 }
 
 /// <summary>What an event of one type does, given the classes its effect is written through.</summary>
@@ -69,8 +73,8 @@ public delegate Task<EventOutcome> HandleEvent(
 /// <summary>One handled Stripe event type: see <see cref="HandledEvents"/>.</summary>
 public sealed record HandledEvent(string Type, HandleEvent Handle)
 {
-    /// <summary>Fetch the session's line items before the transaction (the middle step of the credits chain).</summary>
-    public bool NeedsLineItems { get; init; }
+    /// <summary>Grants a purchase (see <see cref="HandledEvents.GrantsPurchase"/>).</summary>
+    public bool GrantsPurchase { get; init; }
 
     /// <summary>Listed from Stripe by <c>credits reconcile</c>.</summary>
     public bool Reconciled { get; init; } = true;

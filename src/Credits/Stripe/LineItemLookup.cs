@@ -14,7 +14,7 @@ public sealed class LineItemLookup(IStripeApi stripe, LedgerDatabase database)
     public static readonly IReadOnlyList<LineItemPrice> None = [];
 
     public async Task<IReadOnlyList<LineItemPrice>> ForEventAsync(StripeEvent evt, CancellationToken cancellationToken) =>
-        HandledEvents.NeedsLineItems(evt.Type) && CheckoutSession.From(evt.Object) is { } session
+        HandledEvents.GrantsPurchase(evt.Type) && CheckoutSession.From(evt.Object) is { } session
             ? await ForSessionAsync(session, cancellationToken)
             : None;
 

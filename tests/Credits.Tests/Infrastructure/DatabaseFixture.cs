@@ -38,15 +38,16 @@ public abstract class DatabaseFixture : IAsyncLifetime
     public abstract Task<IAsyncDisposable> BreakAsync();
 
     /// <summary>
-    /// The database's settings, with CREDITS_FAST_PATHS from the environment (test.sh runs the
-    /// PostgreSQL classes a second time with it false); servers and child processes read it themselves.
+    /// The database's settings, with CREDITS_FAST_PATHS and CREDITS_PIPELINE from the environment
+    /// (test.sh runs the PostgreSQL classes a second time with both false); servers and child
+    /// processes read them themselves.
     /// </summary>
     public DatabaseSettings Settings() => (string.IsNullOrEmpty(DatabaseUrl)
         ? DatabaseSettings.Sqlite(DataDirectory)
-        : DatabaseSettings.Postgres(DatabaseUrl)) with { FastPaths = FastPathsFromEnvironment };
+        : DatabaseSettings.Postgres(DatabaseUrl)) with { FastPaths = SwitchFromEnvironment("CREDITS_FAST_PATHS"), Pipeline = SwitchFromEnvironment("CREDITS_PIPELINE") };
 
-    public static bool FastPathsFromEnvironment =>
-        !string.Equals(Environment.GetEnvironmentVariable("CREDITS_FAST_PATHS")?.Trim(), "false", StringComparison.OrdinalIgnoreCase);
+    private static bool SwitchFromEnvironment(string variable) =>
+        !string.Equals(Environment.GetEnvironmentVariable(variable)?.Trim(), "false", StringComparison.OrdinalIgnoreCase);
 }
 
 public sealed class SqliteFixture : DatabaseFixture
@@ -69,20 +70,15 @@ public sealed class SqliteFixture : DatabaseFixture
 /// A database of its own on the throwaway server that ./test.sh starts (CREDITS_TEST_POSTGRES).
 /// Skipped only when the PostgreSQL binaries are absent from this machine, and it says so.
 /// </summary>
-public sealed class PostgresFixture : DatabaseFixture
+public sealed class PostgresFixture : ThrowawayPostgresDatabase
 {
     public const string ServerVariable = "CREDITS_TEST_POSTGRES";
     public const string Binaries = "/usr/lib/postgresql/15/bin";
 
-    private string? _server;
-    private string? _database;
-
-    public override DatabaseProvider Provider => DatabaseProvider.Postgres;
-
     public override async ValueTask InitializeAsync()
     {
-        _server = Environment.GetEnvironmentVariable(ServerVariable);
-        if (string.IsNullOrEmpty(_server))
+        var server = Environment.GetEnvironmentVariable(ServerVariable);
+        if (string.IsNullOrEmpty(server))
         {
             if (!File.Exists(Path.Combine(Binaries, "postgres")))
             {
@@ -92,22 +88,38 @@ public sealed class PostgresFixture : DatabaseFixture
             throw new InvalidOperationException(
                 $"{ServerVariable} is not set. Run ./test.sh, which starts a throwaway PostgreSQL and runs every test on both databases.");
         }
-        _database = "credits_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var connection = new NpgsqlConnection(_server))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-        DatabaseUrl = new NpgsqlConnectionStringBuilder(_server) { Database = _database, Timeout = 5 }.ConnectionString;
+        DatabaseUrl = await CreateDatabaseAsync(server, "credits_");
+    }
+}
+
+/// <summary>
+/// The lifecycle every PostgreSQL fixture shares: a database created for one test class on the
+/// throwaway server, an outage on demand, and the database dropped at the end.
+/// </summary>
+public abstract class ThrowawayPostgresDatabase : DatabaseFixture
+{
+    private string? _server;
+
+    public override DatabaseProvider Provider => DatabaseProvider.Postgres;
+
+    /// <summary>This class's database name; empty when the fixture is skipped.</summary>
+    public string DatabaseName { get; private set; } = "";
+
+    /// <summary>Creates a database named <paramref name="prefix"/> + a random suffix; returns an Npgsql connection string straight to it.</summary>
+    protected async Task<string> CreateDatabaseAsync(string server, string prefix)
+    {
+        _server = server;
+        DatabaseName = prefix + Guid.NewGuid().ToString("N")[..12];
+        await AdminAsync($"CREATE DATABASE {DatabaseName}");
+        return new NpgsqlConnectionStringBuilder(server) { Database = DatabaseName, Timeout = 5 }.ConnectionString;
     }
 
     /// <summary>Turns new connections to this database away and ends the open ones: an outage.</summary>
     public override async Task<IAsyncDisposable> BreakAsync()
     {
-        await AdminAsync($"ALTER DATABASE {_database} WITH ALLOW_CONNECTIONS false");
-        await AdminAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{_database}'");
-        return new Restore(() => AdminAsync($"ALTER DATABASE {_database} WITH ALLOW_CONNECTIONS true"));
+        await AdminAsync($"ALTER DATABASE {DatabaseName} WITH ALLOW_CONNECTIONS false");
+        await AdminAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{DatabaseName}'");
+        return new Restore(() => AdminAsync($"ALTER DATABASE {DatabaseName} WITH ALLOW_CONNECTIONS true"));
     }
 
     private sealed class Restore(Func<Task> restore) : IAsyncDisposable
@@ -117,10 +129,10 @@ public sealed class PostgresFixture : DatabaseFixture
 
     public override async ValueTask DisposeAsync()
     {
-        if (_database is not null)
+        if (_server is not null)
         {
             NpgsqlConnection.ClearAllPools();
-            await AdminAsync($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
+            await AdminAsync($"DROP DATABASE IF EXISTS {DatabaseName} WITH (FORCE)");
         }
         await base.DisposeAsync();
     }

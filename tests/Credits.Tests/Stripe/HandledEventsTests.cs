@@ -34,9 +34,9 @@ public sealed class HandledEventsTests
         Assert.Equal(HandledEvents.All.Count, HandledEvents.All.Select(e => e.Type).Distinct(StringComparer.Ordinal).Count());
 
     [Fact]
-    public void Only_the_purchase_types_fetch_line_items() =>
+    public void Only_the_purchase_types_grant_and_fetch_line_items() =>
         Assert.Equal(["checkout.session.completed", "checkout.session.async_payment_succeeded"],
-            HandledEvents.All.Where(e => e.NeedsLineItems).Select(e => e.Type));
+            HandledEvents.All.Where(e => e.GrantsPurchase).Select(e => e.Type));
 
     [Fact]
     public void An_unknown_type_is_not_handled() =>
