@@ -21,8 +21,14 @@ public sealed class PgBouncerTests(PgBouncerFixture db) : IClassFixture<PgBounce
         Assert.SkipWhen(db.SkipReason is not null, db.SkipReason ?? "");
         var error = await PrepareThenChangeServerConnectionAsync(DatabaseSettings.Postgres(db.BouncerUrl("")));
 
+        // PgBouncer's server connections outlive their clients, and so do the statements prepared on
+        // them: the next server connection lacks this client's statement (26000: prepared statement
+        // "_auto0" does not exist), or holds a leftover "_auto0" from an earlier test's server
+        // (42P05: already exists, on Parse; 08P01: bind message supplies 1 parameters, but prepared
+        // statement "_auto0" requires 0). Each is the failure pooler mode exists to avoid.
         var postgres = Assert.IsType<PostgresException>(error);
-        Assert.Equal(PostgresErrorCodes.InvalidSqlStatementName, postgres.SqlState); // 26000: prepared statement "_auto0" does not exist
+        Assert.Contains(postgres.SqlState, new[] { PostgresErrorCodes.InvalidSqlStatementName, PostgresErrorCodes.DuplicatePreparedStatement, PostgresErrorCodes.ProtocolViolation });
+        Assert.Contains("_auto", postgres.MessageText, StringComparison.Ordinal);
     }
 
     [Fact]
