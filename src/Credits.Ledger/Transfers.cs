@@ -27,7 +27,7 @@ public sealed class Transfers(CreditLedger ledger)
         var now = ledger.Now();
         foreach (var account in new[] { fromAccount, toAccount })
         {
-            if (await Spending.FundsAsync(tx, account, cancellationToken) is null)
+            if (await Spending.FundsAsync(tx, account, now, cancellationToken) is null)
             {
                 return new TransferResult(TransferStatus.UnknownAccount, UnknownAccount: account);
             }
@@ -47,22 +47,22 @@ public sealed class Transfers(CreditLedger ledger)
             if (account == fromAccount)
             {
                 from = await tx.QuerySingleOrDefaultAsync<Funds>(
-                    """
+                    $"""
                     UPDATE accounts SET balance = balance - @credits, updated_at = @now
-                    WHERE id = @account AND balance - held >= @credits
-                    RETURNING balance, held
+                    WHERE id = @account AND {Lots.Spendable} >= @credits
+                    RETURNING balance, held, {Lots.ExpiredSql} AS expired
                     """,
                     new { account, credits, now }, cancellationToken);
                 if (from is null)
                 {
                     // Nothing is committed: disposing the transaction rolls back the key and any credit above.
-                    return new TransferResult(TransferStatus.Insufficient, Funds: await Spending.FundsAsync(tx, fromAccount, cancellationToken));
+                    return new TransferResult(TransferStatus.Insufficient, Funds: await Spending.FundsAsync(tx, fromAccount, now, cancellationToken));
                 }
             }
             else
             {
                 to = await tx.QuerySingleOrDefaultAsync<Funds>(
-                    "UPDATE accounts SET balance = balance + @credits, updated_at = @now WHERE id = @account RETURNING balance, held",
+                    $"UPDATE accounts SET balance = balance + @credits, updated_at = @now WHERE id = @account RETURNING balance, held, {Lots.ExpiredSql} AS expired",
                     new { account, credits, now }, cancellationToken);
             }
         }
@@ -70,8 +70,11 @@ public sealed class Transfers(CreditLedger ledger)
         var sourceId = Spending.SourceId(fromAccount, key);
         var outId = await CreditLedger.InsertEntryAsync(tx,
             new Posting(fromAccount, -credits, OutKind, OutKind, sourceId, $"transfer to user {toAccount}: {reason}"), now, cancellationToken);
-        await CreditLedger.InsertEntryAsync(tx,
+        var inId = await CreditLedger.InsertEntryAsync(tx,
             new Posting(toAccount, credits, InKind, InKind, sourceId, $"transfer from user {fromAccount}: {reason}"), now, cancellationToken);
+        // The credits arrive as the slices they left: each keeps its category and expiry.
+        var slices = await Lots.TakeAsync(tx, outId, fromAccount, credits, now, cancellationToken);
+        await Lots.GrantAsync(tx, inId, toAccount, credits, LotTerms.Promotion with { Slices = slices }, InKind, sourceId, now, cancellationToken);
         var transfer = new Transfer(outId, fromAccount, toAccount, credits, reason, from!.Balance, from.Held, to!.Balance, now);
         await IdempotencyKeys.CompleteAsync(tx, fromAccount, key, JsonSerializer.Serialize(transfer), cancellationToken);
         await tx.CommitAsync(cancellationToken);

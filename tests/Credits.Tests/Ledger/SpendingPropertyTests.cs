@@ -81,7 +81,7 @@ public abstract class SpendingPropertyTests<TFixture>(TFixture db) : IClassFixtu
                     switch (op.Kind)
                     {
                         case OpKind.Grant:
-                            await spending.GrantAsync(accountId, Guid.NewGuid().ToString(), op.Credits, "property", Cancel);
+                            await spending.GrantAsync(accountId, Guid.NewGuid().ToString(), op.Credits, "property", LotTerms.Promotion, Cancel);
                             Interlocked.Add(ref granted, op.Credits);
                             break;
                         case OpKind.Spend or OpKind.RetrySpend:
@@ -161,7 +161,7 @@ public abstract class SpendingPropertyTests<TFixture>(TFixture db) : IClassFixtu
         switch (op.Kind)
         {
             case OpKind.Grant:
-                Assert.Equal(MovementStatus.Done, (await spending.GrantAsync(model.AccountId, Guid.NewGuid().ToString(), op.Credits, "property", Cancel)).Status);
+                Assert.Equal(MovementStatus.Done, (await spending.GrantAsync(model.AccountId, Guid.NewGuid().ToString(), op.Credits, "property", LotTerms.Promotion, Cancel)).Status);
                 model.Balance += op.Credits;
                 break;
             case OpKind.Spend:
