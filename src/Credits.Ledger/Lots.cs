@@ -189,3 +189,21 @@ public sealed record LotSlice(long LotId, long Amount, string Category, long? Ex
 
 /// <summary>One lot a ledger row touched: negative when taken from it.</summary>
 public sealed record EntryLot(long EntryId, long LotId, long Amount);
+
+/// <summary>A credit lot as stored. Times are unix milliseconds.</summary>
+public sealed record CreditLot
+{
+    public long Id { get; init; }
+    public required string AccountId { get; init; }
+    public required string Category { get; init; }
+    public required string SourceKind { get; init; }
+    public required string SourceId { get; init; }
+    public long Granted { get; init; }
+    public long Remaining { get; init; }
+    public long? ExpiresAt { get; init; }
+    public long CreatedAt { get; init; }
+
+    /// <summary>active (spendable now), spent (nothing left) or expired.</summary>
+    public string StateAt(long now) =>
+        ExpiresAt is { } at && at <= now ? "expired" : Remaining > 0 ? "active" : "spent";
+}

@@ -144,7 +144,7 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
                 new { accountId, key, kind, credits, reason, hash, now, sourceId = SourceId(accountId, key), category = lots.Category, expiresAt = lots.ExpiresAt },
                 token) is { } moved)
             {
-                return new MovementResult(MovementStatus.Done, new Movement(moved.EntryId, accountId, kind, credits, reason, moved.Balance, moved.Held, now));
+                return new MovementResult(MovementOutcome.Done, new Movement(moved.EntryId, accountId, kind, credits, reason, moved.Balance, moved.Held, now));
             }
             return await MoveInAsync(tx, kind, accountId, key, credits, reason, lots, hash, moveSql, now, token);
         }, cancellationToken);
@@ -174,14 +174,14 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
         await Lots.ApplyAsync(tx, entryId, posting, lots, now, cancellationToken);
         var movement = new Movement(entryId, accountId, kind, credits, reason, funds.Balance, funds.Held, now);
         await IdempotencyKeys.CompleteAsync(tx, key, movement, cancellationToken);
-        return new MovementResult(MovementStatus.Done, movement);
+        return new MovementResult(MovementOutcome.Done, movement);
     }
 
     /// <summary>After a conditional UPDATE matched nothing: either there is no such account or too little is available.</summary>
     private static async Task<MovementResult> RefusalAsync(LedgerTransaction tx, string accountId, long now, CancellationToken cancellationToken) =>
         await FundsAsync(tx, accountId, now, cancellationToken) is { } funds
-            ? new MovementResult(MovementStatus.Insufficient, Funds: funds)
-            : new MovementResult(MovementStatus.UnknownAccount);
+            ? new MovementResult(MovementOutcome.Insufficient, Funds: funds)
+            : new MovementResult(MovementOutcome.UnknownAccount);
 
     internal static Task<Funds?> FundsAsync(LedgerTransaction tx, string accountId, long now, CancellationToken cancellationToken) =>
         tx.QuerySingleOrDefaultAsync<Funds>(
@@ -195,9 +195,9 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
 public sealed record Movement(long EntryId, string AccountId, string Kind, long Credits, string? Reason, long Balance, long Held, long CreatedAt);
 
 /// <summary><see cref="Movement"/> is set for Done and Replayed; <see cref="Funds"/> for Insufficient.</summary>
-public sealed record MovementResult(MovementStatus Status, Movement? Movement = null, Funds? Funds = null);
+public sealed record MovementResult(MovementOutcome Status, Movement? Movement = null, Funds? Funds = null);
 
-public enum MovementStatus
+public enum MovementOutcome
 {
     /// <summary>Moved and committed now.</summary>
     Done,

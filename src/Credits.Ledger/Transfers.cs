@@ -29,15 +29,15 @@ public sealed class Transfers(CreditLedger ledger)
         {
             if (await Spending.FundsAsync(tx, account, now, cancellationToken) is null)
             {
-                return new TransferResult(TransferStatus.UnknownAccount, UnknownAccount: account);
+                return new TransferResult(TransferOutcome.UnknownAccount, UnknownAccount: account);
             }
         }
         var hash = IdempotencyKeys.Hash($"{Operation}\n{toAccount}", credits, reason);
         if (await IdempotencyKeys.TryClaimAsync(tx, fromAccount, key, Operation, hash, now, cancellationToken) is { } stored)
         {
             return stored.RequestHash == hash && stored.Response is { } response
-                ? new TransferResult(TransferStatus.Replayed, JsonSerializer.Deserialize<Transfer>(response))
-                : new TransferResult(TransferStatus.KeyReused);
+                ? new TransferResult(TransferOutcome.Replayed, JsonSerializer.Deserialize<Transfer>(response))
+                : new TransferResult(TransferOutcome.KeyReused);
         }
         await Holds.ExpireAsync(tx, fromAccount, now, onlyIfDue: true, cancellationToken);
 
@@ -56,7 +56,7 @@ public sealed class Transfers(CreditLedger ledger)
                 if (from is null)
                 {
                     // Nothing is committed: disposing the transaction rolls back the key and any credit above.
-                    return new TransferResult(TransferStatus.Insufficient, Funds: await Spending.FundsAsync(tx, fromAccount, now, cancellationToken));
+                    return new TransferResult(TransferOutcome.Insufficient, Funds: await Spending.FundsAsync(tx, fromAccount, now, cancellationToken));
                 }
             }
             else
@@ -78,7 +78,7 @@ public sealed class Transfers(CreditLedger ledger)
         var transfer = new Transfer(outId, fromAccount, toAccount, credits, reason, from!.Balance, from.Held, to!.Balance, now);
         await IdempotencyKeys.CompleteAsync(tx, fromAccount, key, JsonSerializer.Serialize(transfer), cancellationToken);
         await tx.CommitAsync(cancellationToken);
-        return new TransferResult(TransferStatus.Done, transfer);
+        return new TransferResult(TransferOutcome.Done, transfer);
     }
 }
 
@@ -86,7 +86,7 @@ public sealed class Transfers(CreditLedger ledger)
 public sealed record Transfer(
     long EntryId, string FromAccount, string ToAccount, long Credits, string Reason, long FromBalance, long FromHeld, long ToBalance, long CreatedAt);
 
-public enum TransferStatus
+public enum TransferOutcome
 {
     Done,
     Replayed,
@@ -96,4 +96,4 @@ public enum TransferStatus
 }
 
 /// <summary><see cref="Transfer"/> for Done and Replayed; <see cref="Funds"/> for Insufficient; <see cref="UnknownAccount"/> names the missing account.</summary>
-public sealed record TransferResult(TransferStatus Status, Transfer? Transfer = null, Funds? Funds = null, string? UnknownAccount = null);
+public sealed record TransferResult(TransferOutcome Status, Transfer? Transfer = null, Funds? Funds = null, string? UnknownAccount = null);

@@ -101,16 +101,16 @@ public static class SpendingApi
         var result = await move(id, key, credits, reason, lots!, cancellationToken);
         switch (result.Status)
         {
-            case MovementStatus.Done:
+            case MovementOutcome.Done:
                 metrics.CreditsMoved(kind == Spending.SpendKind ? "spent" : "granted", credits);
                 return TypedResults.Ok(MovementResponse.From(result.Movement!, key));
-            case MovementStatus.Replayed:
+            case MovementOutcome.Replayed:
                 request.HttpContext.Response.Headers[ReplayedHeader] = "true";
                 return TypedResults.Ok(MovementResponse.From(result.Movement!, key));
-            case MovementStatus.KeyReused:
+            case MovementOutcome.KeyReused:
                 return Problems.Conflict(
                     $"The Idempotency-Key '{key}' was already used on user '{id}' for a different request; send a new key for a new {kind}. Nothing was changed.");
-            case MovementStatus.Insufficient:
+            case MovementOutcome.Insufficient:
                 return CreditProblems.Insufficient(id, credits, result.Funds!, "this spend");
             default:
                 return CreditProblems.UnknownUser(id);

@@ -5,7 +5,7 @@
 ALTER TABLE accounts ADD COLUMN debt bigint NOT NULL DEFAULT 0 CHECK (debt >= 0);
 
 CREATE TABLE credit_lots (
-    id          integer PRIMARY KEY AUTOINCREMENT,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id  text NOT NULL REFERENCES accounts (id),
     category    text NOT NULL CHECK (category IN ('paid', 'promotional')),
     source_kind text NOT NULL,
