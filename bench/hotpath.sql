@@ -1,7 +1,7 @@
 -- pgbench script: the one statement Credits runs on PostgreSQL for a granted checkout.session.completed
 -- naming our own user id (src/Credits/Stripe/OneStatementGrant.cs: claim the event, lock the
 -- payment intent, check the account rules agree, grant the session, credit the account, write the ledger row,
--- link the customer),
+-- the purchase's credit lot and its entry part, link the customer),
 -- in a transaction of its own with random unique ids. The server shares each transaction among the
 -- events that arrive together (group commit); this script gives every event its own commit, so it
 -- is the rate of the same work without group commit. Parameters Npgsql binds are pgbench variables
@@ -166,7 +166,8 @@ agreed AS (
         ELSE NOT EXISTS (SELECT 1 FROM stripe_customers WHERE customer_id = 'cus_pgb' || :uid AND account_id <> 'bench_pgb_u' || :uid)
              AND (EXISTS (SELECT 1 FROM accounts WHERE id = 'bench_pgb_u' || :uid)
                   OR (true AND NOT EXISTS (SELECT 1 FROM accounts WHERE email = 'bench_pgb_u' || :uid || '@example.com')))
-        END),
+        END
+      AND NOT EXISTS (SELECT 1 FROM accounts WHERE id = 'bench_pgb_u' || :uid AND debt > 0)),
 paid AS (
     INSERT INTO checkout_payments (session_id, status, account_id, credits, amount_total, currency, payment_intent,
                                    customer_id, email, reason, event_id, created_at, updated_at)
@@ -194,6 +195,13 @@ entry AS (
     INSERT INTO ledger_entries (account_id, amount, kind, source_kind, source_id, reason, created_at)
     SELECT 'bench_pgb_u' || :uid, :credits, 'purchase', 'checkout_session', 'cs_test_pgb' || :n, 'Stripe Checkout 3500 usd', :now FROM paid
     RETURNING id),
+lot AS (
+    INSERT INTO credit_lots (account_id, category, source_kind, source_id, granted, remaining, expires_at, created_at)
+    SELECT 'bench_pgb_u' || :uid, 'paid', 'checkout_session', 'cs_test_pgb' || :n, :credits, :credits, NULL, :now FROM paid
+    RETURNING id),
+part AS (
+    INSERT INTO entry_lots (entry_id, lot_id, amount)
+    SELECT entry.id, lot.id, :credits FROM entry, lot),
 linked AS (
     INSERT INTO stripe_customers (customer_id, account_id, created_at)
     SELECT 'cus_pgb' || :uid, 'bench_pgb_u' || :uid, :now FROM paid WHERE CAST('cus_pgb' || :uid AS text) <> ''

@@ -10,7 +10,7 @@ namespace Credits.Ledger;
 public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
 {
     private const string AccountSql =
-        $"SELECT id, email, balance, {Holds.HeldSql} AS held, created_at, updated_at FROM accounts WHERE id = @accountId";
+        $"SELECT id, email, balance, {Holds.HeldSql} AS held, {Lots.ExpiredSql} AS expired, debt, created_at, updated_at FROM accounts WHERE id = @accountId";
 
     /// <summary>The columns a ledger row is written with; every INSERT INTO ledger_entries, fast path or not, lists these.</summary>
     public const string EntryColumns = "account_id, amount, kind, source_kind, source_id, reason, created_at";
@@ -56,27 +56,30 @@ public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
     /// <summary>
     /// Writes the entry and moves the balance, unless this source was already posted: the
     /// unique (source_kind, source_id) constraint decides, not a prior lookup.
+    /// A credit makes a lot (or goes where <paramref name="lots"/> says); a debit takes from lots, the
+    /// purchase's own first when <see cref="LotTerms.TakeFirstFrom"/> names it, and leaves as debt what they lack.
     /// </summary>
-    public async Task<PostingResult> PostAsync(LedgerTransaction tx, Posting posting, CancellationToken cancellationToken)
+    public async Task<PostingResult> PostAsync(LedgerTransaction tx, Posting posting, CancellationToken cancellationToken, LotTerms? lots = null)
     {
         var now = Now();
-        if (await TryInsertEntryAsync(tx, posting, now, cancellationToken) is null)
+        if (await TryInsertEntryAsync(tx, posting, now, cancellationToken) is not { } entryId)
         {
             return new PostingResult(false, await BalanceAsync(tx, posting.AccountId, cancellationToken));
         }
         var balance = await tx.QuerySingleOrDefaultAsync<long>(
             "UPDATE accounts SET balance = balance + @Amount, updated_at = @now WHERE id = @AccountId RETURNING balance",
             new { posting.AccountId, posting.Amount, now }, cancellationToken);
-        return new PostingResult(true, balance);
+        var slices = await Lots.ApplyAsync(tx, entryId, posting, lots, now, cancellationToken);
+        return new PostingResult(true, balance, slices, entryId);
     }
 
     /// <summary>
     /// Credits an account for a source the caller has just claimed through a gate of its own
     /// (a Checkout Session moving to granted), creating the account if needed: one upsert that
     /// moves the balance, then the ledger row, which fails the transaction if the source was
-    /// somehow posted already. Two statements where <see cref="PostAsync"/> after an ensure takes three.
+    /// somehow posted already, and the credit's lot (<paramref name="lots"/>), paying any debt first.
     /// </summary>
-    public async Task<long> CreditClaimedSourceAsync(LedgerTransaction tx, Posting posting, string? email, CancellationToken cancellationToken)
+    public async Task<long> CreateOrCreditAccountAsync(LedgerTransaction tx, Posting posting, LotTerms lots, string? email, CancellationToken cancellationToken)
     {
         var now = Now();
         var balance = await tx.QuerySingleOrDefaultAsync<long>(
@@ -86,7 +89,8 @@ public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
             {CreditOnConflict}
             """,
             new { posting.AccountId, posting.Amount, email, now }, cancellationToken);
-        await InsertEntryAsync(tx, posting, now, cancellationToken);
+        var entryId = await InsertEntryAsync(tx, posting, now, cancellationToken);
+        await Lots.GrantAsync(tx, entryId, posting.AccountId, posting.Amount, lots, posting.SourceKind, posting.SourceId, now, cancellationToken);
         return balance;
     }
 
@@ -127,16 +131,22 @@ public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
         [.. await tx.QueryAsync<string>("SELECT id FROM accounts WHERE email = @email ORDER BY id LIMIT 2", new { email }, cancellationToken)];
 
     /// <summary>Newest first; pass the smallest id seen as <paramref name="before"/> for the next page.</summary>
-    public async Task<IReadOnlyList<LedgerEntry>> GetEntriesAsync(string accountId, long? before, int limit, CancellationToken cancellationToken) =>
-        [.. await Database.ReadAsync(c => c.QueryAsync<LedgerEntry>(new CommandDefinition(
-            """
-            SELECT id, account_id, amount, kind, source_kind, source_id, reason, created_at
-            FROM ledger_entries
-            WHERE account_id = @accountId AND id < @before
-            ORDER BY id DESC
-            LIMIT @limit
-            """,
-            new { accountId, before = before ?? long.MaxValue, limit }, cancellationToken: cancellationToken)), cancellationToken)];
+    /// <remarks>Each entry carries the lots it took from or added to.</remarks>
+    public Task<IReadOnlyList<LedgerEntry>> GetEntriesAsync(string accountId, long? before, int limit, CancellationToken cancellationToken) =>
+        Database.ReadAsync<IReadOnlyList<LedgerEntry>>(async c =>
+        {
+            var entries = (await c.QueryAsync<LedgerEntry>(new CommandDefinition(
+                """
+                SELECT id, account_id, amount, kind, source_kind, source_id, reason, created_at
+                FROM ledger_entries
+                WHERE account_id = @accountId AND id < @before
+                ORDER BY id DESC
+                LIMIT @limit
+                """,
+                new { accountId, before = before ?? long.MaxValue, limit }, cancellationToken: cancellationToken))).ToList();
+            var parts = await Lots.PartsAsync(c, [.. entries.Select(e => e.Id)], cancellationToken);
+            return [.. entries.Select(e => e with { Lots = [.. parts[e.Id]] })];
+        }, cancellationToken);
 }
 
 /// <summary>
@@ -146,4 +156,4 @@ public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
 public sealed record Posting(string AccountId, long Amount, string Kind, string SourceKind, string SourceId, string? Reason = null);
 
 /// <summary><see cref="Posted"/> is false when the source had already been posted; nothing changed then.</summary>
-public readonly record struct PostingResult(bool Posted, long Balance);
+public readonly record struct PostingResult(bool Posted, long Balance, IReadOnlyList<LotSlice>? Lots = null, long EntryId = 0);

@@ -43,15 +43,15 @@ public sealed class Holds(CreditLedger ledger)
         }
         await ExpireAsync(tx, accountId, now, onlyIfDue: true, cancellationToken);
         var funds = await tx.QuerySingleOrDefaultAsync<Funds>(
-            """
+            $"""
             UPDATE accounts SET held = held + @credits, updated_at = @now
-            WHERE id = @accountId AND balance - held >= @credits
-            RETURNING balance, held
+            WHERE id = @accountId AND {Lots.Spendable} >= @credits
+            RETURNING balance, held, {Lots.ExpiredSql} AS expired
             """,
             new { accountId, credits, now }, cancellationToken);
         if (funds is null)
         {
-            return await Spending.FundsAsync(tx, accountId, cancellationToken) is { } current
+            return await Spending.FundsAsync(tx, accountId, now, cancellationToken) is { } current
                 ? new HoldResult(HoldOutcome.Insufficient, Funds: current)
                 : new HoldResult(HoldOutcome.UnknownAccount);
         }
@@ -99,19 +99,21 @@ public sealed class Holds(CreditLedger ledger)
         // The hold's own credits count as available to it. A reversal since it was placed may
         // leave too little; then nothing is charged and the hold stays active.
         var funds = await tx.QuerySingleOrDefaultAsync<Funds>(
-            """
+            $"""
             UPDATE accounts SET balance = balance - @amount, held = held - @Credits, updated_at = @now
             WHERE id = @AccountId AND balance - held + @Credits >= @amount
-            RETURNING balance, held
+            RETURNING balance, held, {Lots.ExpiredSql} AS expired
             """,
             new { amount, hold.Credits, hold.AccountId, now }, cancellationToken);
         if (funds is null)
         {
-            return new HoldResult(HoldOutcome.Insufficient, hold.AsOf(now), await Spending.FundsAsync(tx, hold.AccountId, cancellationToken));
+            return new HoldResult(HoldOutcome.Insufficient, hold.AsOf(now), await Spending.FundsAsync(tx, hold.AccountId, now, cancellationToken));
         }
-        await CreditLedger.InsertEntryAsync(tx,
+        var entryId = await CreditLedger.InsertEntryAsync(tx,
             new Posting(hold.AccountId, -amount, Spending.SpendKind, CaptureSourceKind, hold.Id, $"captured {amount} of {hold.Credits} held"),
             now, cancellationToken);
+        // Credits held before a lot expired stay capturable: the capture reaches expired remainders after the live ones.
+        await Lots.TakeAsync(tx, entryId, hold.AccountId, amount, now, cancellationToken, includeExpired: true);
         return await CommitAsync(tx, hold.AccountId, key,
             new HoldResult(HoldOutcome.Captured, hold with { Status = HoldStatus.Captured, Captured = amount, UpdatedAt = now }, funds), cancellationToken);
     }
@@ -135,7 +137,7 @@ public sealed class Holds(CreditLedger ledger)
             return await AlreadySettledAsync(tx, holdId, HoldStatus.Released, null, key, now, cancellationToken);
         }
         var funds = await tx.QuerySingleOrDefaultAsync<Funds>(
-            "UPDATE accounts SET held = held - @Credits, updated_at = @now WHERE id = @AccountId RETURNING balance, held",
+            $"UPDATE accounts SET held = held - @Credits, updated_at = @now WHERE id = @AccountId RETURNING balance, held, {Lots.ExpiredSql} AS expired",
             new { hold.Credits, hold.AccountId, now }, cancellationToken);
         return await CommitAsync(tx, hold.AccountId, key, new HoldResult(HoldOutcome.Released, hold with { Status = HoldStatus.Released, UpdatedAt = now }, funds),
             cancellationToken);
@@ -199,7 +201,7 @@ public sealed class Holds(CreditLedger ledger)
         LedgerTransaction tx, string holdId, string wanted, long? credits, string? key, long now, CancellationToken cancellationToken)
     {
         var hold = (await GetAsync(tx, holdId, cancellationToken))!.AsOf(now);
-        var funds = await Spending.FundsAsync(tx, hold.AccountId, cancellationToken);
+        var funds = await Spending.FundsAsync(tx, hold.AccountId, now, cancellationToken);
         var retry = hold.Status == wanted && (credits is null || credits == hold.Captured)
             || (wanted == HoldStatus.Released && hold.Status == HoldStatus.Expired);
         var result = new HoldResult(retry ? HoldOutcome.Unchanged : HoldOutcome.Settled, hold, funds);

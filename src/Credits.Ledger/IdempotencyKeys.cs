@@ -28,8 +28,8 @@ public static class IdempotencyKeys
         await TryClaimAsync(tx, accountId, key, operation, hash, now, cancellationToken) is not { } stored
             ? null
             : stored.RequestHash == hash && stored.Response is { } response
-                ? new MovementResult(MovementStatus.Replayed, JsonSerializer.Deserialize<Movement>(response))
-                : new MovementResult(MovementStatus.KeyReused);
+                ? new MovementResult(MovementOutcome.Replayed, JsonSerializer.Deserialize<Movement>(response))
+                : new MovementResult(MovementOutcome.KeyReused);
 
     /// <summary>Null when this transaction now owns the key; otherwise the first request's hash and stored answer, for any kind of answer.</summary>
     internal static async Task<StoredKey?> TryClaimAsync(

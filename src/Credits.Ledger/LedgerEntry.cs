@@ -10,4 +10,7 @@ public sealed record LedgerEntry
     public required string SourceId { get; init; }
     public string? Reason { get; init; }
     public long CreatedAt { get; init; }
+
+    /// <summary>The lots this row took from (negative) or added to (positive); the rest of the amount moved debt.</summary>
+    public IReadOnlyList<EntryLot> Lots { get; init; } = [];
 }

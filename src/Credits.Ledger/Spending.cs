@@ -13,25 +13,37 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
     public const string SpendKind = "spend";
     public const string GrantKind = "grant";
 
-    /// <summary>The condition a spend adds: never below what is held.</summary>
-    private const string Available = "AND balance - held >= @credits";
+    /// <summary>The condition a spend adds: never below what is held, never counting expired lots.</summary>
+    private const string Available = $"AND {Lots.Spendable} >= @credits";
 
-    private static readonly string SpendInOneStatement = OneStatement(-1, Available);
-    private static readonly string GrantInOneStatement = OneStatement(1, "");
+    /// <summary>The one-statement grant leaves an account with debt to the per-statement path, which pays the debt first.</summary>
+    private const string NoDebt = "AND debt = 0";
+
+    /// <summary>
+    /// The one-statement spend reads the lots from the statement's snapshot. If another transaction
+    /// changed the account (and so perhaps its lots) since, the locked row no longer matches what
+    /// the snapshot saw, nothing moves, and the per-statement path, which reads after the lock, takes over.
+    /// </summary>
+    private const string Unchanged =
+        "AND (balance, held, updated_at) = (SELECT a.balance, a.held, a.updated_at FROM accounts a WHERE a.id = @accountId)";
+
+    private static readonly string SpendInOneStatement = OneStatement(-1, $"{Available} {Unchanged}");
+    private static readonly string GrantInOneStatement = OneStatement(1, NoDebt);
 
     public Task<MovementResult> SpendAsync(string accountId, string key, long credits, string? reason, CancellationToken cancellationToken) =>
-        MoveAsync(SpendKind, accountId, key, credits, reason,
+        MoveAsync(SpendKind, accountId, key, credits, reason, LotTerms.Promotion,
             $"""
             UPDATE accounts SET balance = balance - @credits, updated_at = @now
             WHERE id = @accountId {Available}
-            RETURNING balance, held
+            RETURNING balance, held, {Lots.ExpiredSql} AS expired
             """,
             SpendInOneStatement,
             cancellationToken);
 
-    public Task<MovementResult> GrantAsync(string accountId, string key, long credits, string reason, CancellationToken cancellationToken) =>
-        MoveAsync(GrantKind, accountId, key, credits, reason,
-            "UPDATE accounts SET balance = balance + @credits, updated_at = @now WHERE id = @accountId RETURNING balance, held",
+    /// <summary>A manual grant: a lot of <paramref name="lots"/>' category and expiry (after paying any debt).</summary>
+    public Task<MovementResult> GrantAsync(string accountId, string key, long credits, string reason, LotTerms lots, CancellationToken cancellationToken) =>
+        MoveAsync(GrantKind, accountId, key, credits, reason, lots,
+            $"UPDATE accounts SET balance = balance + @credits, updated_at = @now WHERE id = @accountId RETURNING balance, held, {Lots.ExpiredSql} AS expired",
             GrantInOneStatement,
             cancellationToken);
 
@@ -57,6 +69,7 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
             INSERT INTO ledger_entries ({CreditLedger.EntryColumns})
             SELECT @accountId, {(sign < 0 ? "-" : "")}@credits, @kind, @kind, @sourceId, @reason, @now FROM moved
             RETURNING id),
+        {(sign < 0 ? TakeLotsSteps : GrantLotSteps)},
         claimed AS (
             INSERT INTO idempotency_keys (account_id, key, operation, request_hash, status_code, response, created_at)
             SELECT @accountId, @key, @kind, @hash, 200,
@@ -70,6 +83,40 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
         """;
 
     /// <summary>
+    /// The spend's lots, in the same statement: the account's spendable lots in spend order with a
+    /// running sum, each taking what the spend still needs after the lots before it. A lot changed
+    /// by another process since the statement began cannot go below zero (a CHECK), so a race
+    /// fails the batch and it runs again, never taking twice.
+    /// </summary>
+    private const string TakeLotsSteps =
+        $"""
+        walk AS (
+            SELECT id, remaining, SUM(remaining) OVER (ORDER BY {Lots.SpendOrder}) - remaining AS before
+            FROM credit_lots
+            WHERE account_id = @accountId AND remaining > 0 AND {Lots.Unexpired}),
+        taken AS (
+            UPDATE credit_lots SET remaining = credit_lots.remaining - LEAST(walk.remaining, @credits - walk.before)
+            FROM walk, moved
+            WHERE credit_lots.id = walk.id AND walk.before < @credits
+            RETURNING credit_lots.id, LEAST(walk.remaining, @credits - walk.before) AS amount),
+        parts AS (
+            INSERT INTO entry_lots (entry_id, lot_id, amount)
+            SELECT entry.id, taken.id, -taken.amount FROM entry, taken)
+        """;
+
+    /// <summary>The grant's lot, in the same statement (the account has no debt, or it would not have moved).</summary>
+    private const string GrantLotSteps =
+        $"""
+        lot AS (
+            INSERT INTO credit_lots ({Lots.Columns})
+            SELECT @accountId, @category, @kind, @sourceId, @credits, @credits, @expiresAt, @now FROM moved
+            RETURNING id),
+        parts AS (
+            INSERT INTO entry_lots (entry_id, lot_id, amount)
+            SELECT entry.id, lot.id, @credits FROM entry, lot)
+        """;
+
+    /// <summary>
     /// The ledger source of a keyed movement (spend, grant, transfer): unique per account and key,
     /// like the key itself. The account's <c>%</c> and <c>:</c> are escaped (<c>%25</c>, <c>%3A</c>), so
     /// the first <c>:</c> ends the account and no two pairs meet: <c>a:b</c> + <c>c</c> is
@@ -80,7 +127,8 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
         $"{accountId.Replace("%", "%25", StringComparison.Ordinal).Replace(":", "%3A", StringComparison.Ordinal)}:{key}";
 
     private Task<MovementResult> MoveAsync(
-        string kind, string accountId, string key, long credits, string? reason, string moveSql, string oneStatementSql, CancellationToken cancellationToken)
+        string kind, string accountId, string key, long credits, string? reason, LotTerms lots, string moveSql, string oneStatementSql,
+        CancellationToken cancellationToken)
     {
         if (credits <= 0)
         {
@@ -89,21 +137,24 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
         return groupCommit.RunAsync(accountId, async (tx, token) =>
         {
             var now = ledger.Now();
-            var hash = IdempotencyKeys.Hash(kind, credits, reason);
+            // A grant's lot terms are part of its request; the default ones hash as grants always did.
+            var hash = IdempotencyKeys.Hash(kind, credits,
+                lots.Category == Lots.Promotional && lots.ExpiresAt is null ? reason : $"{reason}\n{lots.Category}\n{lots.ExpiresAt}");
             if (tx.FastPaths && await tx.QuerySingleOrDefaultAsync<Moved>(oneStatementSql,
-                new { accountId, key, kind, credits, reason, hash, now, sourceId = SourceId(accountId, key) }, token) is { } moved)
+                new { accountId, key, kind, credits, reason, hash, now, sourceId = SourceId(accountId, key), category = lots.Category, expiresAt = lots.ExpiresAt },
+                token) is { } moved)
             {
-                return new MovementResult(MovementStatus.Done, new Movement(moved.EntryId, accountId, kind, credits, reason, moved.Balance, moved.Held, now));
+                return new MovementResult(MovementOutcome.Done, new Movement(moved.EntryId, accountId, kind, credits, reason, moved.Balance, moved.Held, now));
             }
-            return await MoveInAsync(tx, kind, accountId, key, credits, reason, hash, moveSql, now, token);
+            return await MoveInAsync(tx, kind, accountId, key, credits, reason, lots, hash, moveSql, now, token);
         }, cancellationToken);
     }
 
     private sealed record Moved(long EntryId, long Balance, long Held);
 
     private static async Task<MovementResult> MoveInAsync(
-        LedgerTransaction tx, string kind, string accountId, string key, long credits, string? reason, string hash, string moveSql, long now,
-        CancellationToken cancellationToken)
+        LedgerTransaction tx, string kind, string accountId, string key, long credits, string? reason, LotTerms lots, string hash, string moveSql,
+        long now, CancellationToken cancellationToken)
     {
         if (await IdempotencyKeys.ClaimAsync(tx, accountId, key, kind, hash, now, cancellationToken) is { } earlier)
         {
@@ -115,23 +166,26 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
         {
             // Nothing moved: give the key back (the transaction is shared), so the same key may be retried.
             await IdempotencyKeys.ReleaseAsync(tx, accountId, key, cancellationToken);
-            return await RefusalAsync(tx, accountId, cancellationToken);
+            return await RefusalAsync(tx, accountId, now, cancellationToken);
         }
         var amount = kind == SpendKind ? -credits : credits;
-        var entryId = await CreditLedger.InsertEntryAsync(tx, new Posting(accountId, amount, kind, kind, SourceId(accountId, key), reason), now, cancellationToken);
+        var posting = new Posting(accountId, amount, kind, kind, SourceId(accountId, key), reason);
+        var entryId = await CreditLedger.InsertEntryAsync(tx, posting, now, cancellationToken);
+        await Lots.ApplyAsync(tx, entryId, posting, lots, now, cancellationToken);
         var movement = new Movement(entryId, accountId, kind, credits, reason, funds.Balance, funds.Held, now);
         await IdempotencyKeys.CompleteAsync(tx, key, movement, cancellationToken);
-        return new MovementResult(MovementStatus.Done, movement);
+        return new MovementResult(MovementOutcome.Done, movement);
     }
 
     /// <summary>After a conditional UPDATE matched nothing: either there is no such account or too little is available.</summary>
-    private static async Task<MovementResult> RefusalAsync(LedgerTransaction tx, string accountId, CancellationToken cancellationToken) =>
-        await FundsAsync(tx, accountId, cancellationToken) is { } funds
-            ? new MovementResult(MovementStatus.Insufficient, Funds: funds)
-            : new MovementResult(MovementStatus.UnknownAccount);
+    private static async Task<MovementResult> RefusalAsync(LedgerTransaction tx, string accountId, long now, CancellationToken cancellationToken) =>
+        await FundsAsync(tx, accountId, now, cancellationToken) is { } funds
+            ? new MovementResult(MovementOutcome.Insufficient, Funds: funds)
+            : new MovementResult(MovementOutcome.UnknownAccount);
 
-    internal static Task<Funds?> FundsAsync(LedgerTransaction tx, string accountId, CancellationToken cancellationToken) =>
-        tx.QuerySingleOrDefaultAsync<Funds>("SELECT balance, held FROM accounts WHERE id = @accountId", new { accountId }, cancellationToken);
+    internal static Task<Funds?> FundsAsync(LedgerTransaction tx, string accountId, long now, CancellationToken cancellationToken) =>
+        tx.QuerySingleOrDefaultAsync<Funds>(
+            $"SELECT balance, held, {Lots.ExpiredSql} AS expired FROM accounts WHERE id = @accountId", new { accountId, now }, cancellationToken);
 }
 
 /// <summary>
@@ -141,9 +195,9 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
 public sealed record Movement(long EntryId, string AccountId, string Kind, long Credits, string? Reason, long Balance, long Held, long CreatedAt);
 
 /// <summary><see cref="Movement"/> is set for Done and Replayed; <see cref="Funds"/> for Insufficient.</summary>
-public sealed record MovementResult(MovementStatus Status, Movement? Movement = null, Funds? Funds = null);
+public sealed record MovementResult(MovementOutcome Status, Movement? Movement = null, Funds? Funds = null);
 
-public enum MovementStatus
+public enum MovementOutcome
 {
     /// <summary>Moved and committed now.</summary>
     Done,
@@ -160,8 +214,11 @@ public enum MovementStatus
     UnknownAccount,
 }
 
-/// <summary>An account's balance and the part of it reserved by holds; available = balance - held (may be negative).</summary>
-public sealed record Funds(long Balance, long Held)
+/// <summary>
+/// An account's balance, the part of it reserved by holds and the part in expired lots not yet
+/// booked; available = balance - held - expired (may be negative).
+/// </summary>
+public sealed record Funds(long Balance, long Held, long Expired)
 {
-    public long Available => Balance - Held;
+    public long Available => Balance - Held - Expired;
 }

@@ -27,17 +27,17 @@ public sealed class Transfers(CreditLedger ledger)
         var now = ledger.Now();
         foreach (var account in new[] { fromAccount, toAccount })
         {
-            if (await Spending.FundsAsync(tx, account, cancellationToken) is null)
+            if (await Spending.FundsAsync(tx, account, now, cancellationToken) is null)
             {
-                return new TransferResult(TransferStatus.UnknownAccount, UnknownAccount: account);
+                return new TransferResult(TransferOutcome.UnknownAccount, UnknownAccount: account);
             }
         }
         var hash = IdempotencyKeys.Hash($"{Operation}\n{toAccount}", credits, reason);
         if (await IdempotencyKeys.TryClaimAsync(tx, fromAccount, key, Operation, hash, now, cancellationToken) is { } stored)
         {
             return stored.RequestHash == hash && stored.Response is { } response
-                ? new TransferResult(TransferStatus.Replayed, JsonSerializer.Deserialize<Transfer>(response))
-                : new TransferResult(TransferStatus.KeyReused);
+                ? new TransferResult(TransferOutcome.Replayed, JsonSerializer.Deserialize<Transfer>(response))
+                : new TransferResult(TransferOutcome.KeyReused);
         }
         await Holds.ExpireAsync(tx, fromAccount, now, onlyIfDue: true, cancellationToken);
 
@@ -47,22 +47,22 @@ public sealed class Transfers(CreditLedger ledger)
             if (account == fromAccount)
             {
                 from = await tx.QuerySingleOrDefaultAsync<Funds>(
-                    """
+                    $"""
                     UPDATE accounts SET balance = balance - @credits, updated_at = @now
-                    WHERE id = @account AND balance - held >= @credits
-                    RETURNING balance, held
+                    WHERE id = @account AND {Lots.Spendable} >= @credits
+                    RETURNING balance, held, {Lots.ExpiredSql} AS expired
                     """,
                     new { account, credits, now }, cancellationToken);
                 if (from is null)
                 {
                     // Nothing is committed: disposing the transaction rolls back the key and any credit above.
-                    return new TransferResult(TransferStatus.Insufficient, Funds: await Spending.FundsAsync(tx, fromAccount, cancellationToken));
+                    return new TransferResult(TransferOutcome.Insufficient, Funds: await Spending.FundsAsync(tx, fromAccount, now, cancellationToken));
                 }
             }
             else
             {
                 to = await tx.QuerySingleOrDefaultAsync<Funds>(
-                    "UPDATE accounts SET balance = balance + @credits, updated_at = @now WHERE id = @account RETURNING balance, held",
+                    $"UPDATE accounts SET balance = balance + @credits, updated_at = @now WHERE id = @account RETURNING balance, held, {Lots.ExpiredSql} AS expired",
                     new { account, credits, now }, cancellationToken);
             }
         }
@@ -70,12 +70,15 @@ public sealed class Transfers(CreditLedger ledger)
         var sourceId = Spending.SourceId(fromAccount, key);
         var outId = await CreditLedger.InsertEntryAsync(tx,
             new Posting(fromAccount, -credits, OutKind, OutKind, sourceId, $"transfer to user {toAccount}: {reason}"), now, cancellationToken);
-        await CreditLedger.InsertEntryAsync(tx,
+        var inId = await CreditLedger.InsertEntryAsync(tx,
             new Posting(toAccount, credits, InKind, InKind, sourceId, $"transfer from user {fromAccount}: {reason}"), now, cancellationToken);
+        // The credits arrive as the slices they left: each keeps its category and expiry.
+        var slices = await Lots.TakeAsync(tx, outId, fromAccount, credits, now, cancellationToken);
+        await Lots.GrantAsync(tx, inId, toAccount, credits, LotTerms.Promotion with { Slices = slices }, InKind, sourceId, now, cancellationToken);
         var transfer = new Transfer(outId, fromAccount, toAccount, credits, reason, from!.Balance, from.Held, to!.Balance, now);
         await IdempotencyKeys.CompleteAsync(tx, fromAccount, key, JsonSerializer.Serialize(transfer), cancellationToken);
         await tx.CommitAsync(cancellationToken);
-        return new TransferResult(TransferStatus.Done, transfer);
+        return new TransferResult(TransferOutcome.Done, transfer);
     }
 }
 
@@ -83,7 +86,7 @@ public sealed class Transfers(CreditLedger ledger)
 public sealed record Transfer(
     long EntryId, string FromAccount, string ToAccount, long Credits, string Reason, long FromBalance, long FromHeld, long ToBalance, long CreatedAt);
 
-public enum TransferStatus
+public enum TransferOutcome
 {
     Done,
     Replayed,
@@ -93,4 +96,4 @@ public enum TransferStatus
 }
 
 /// <summary><see cref="Transfer"/> for Done and Replayed; <see cref="Funds"/> for Insufficient; <see cref="UnknownAccount"/> names the missing account.</summary>
-public sealed record TransferResult(TransferStatus Status, Transfer? Transfer = null, Funds? Funds = null, string? UnknownAccount = null);
+public sealed record TransferResult(TransferOutcome Status, Transfer? Transfer = null, Funds? Funds = null, string? UnknownAccount = null);

@@ -73,6 +73,8 @@ public static class CreditsApp
         });
         services.AddSingleton<Spending>();
         services.AddSingleton<Holds>();
+        services.AddSingleton<LotQueries>();
+        services.AddSingleton<LotExpiry>();
         services.AddSingleton<PaymentResolver>();
         services.AddSingleton<CheckoutFulfillment>();
         services.AddSingleton<PaymentReversals>();
@@ -89,6 +91,7 @@ public static class CreditsApp
         services.AddSingleton<ApiKeyFilter>();
         services.AddSingleton<WebhookBodyGate>();
         services.AddHostedService<SchemaStartup>();
+        services.AddHostedService<LotExpiryService>();
         services.AddOptions<HostOptions>().Configure<IOptions<CreditsOptions>>((host, credits) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(credits.Value.ShutdownSeconds));
 
@@ -131,6 +134,7 @@ public static class CreditsApp
         app.MapDashboard();
         var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>();
         api.MapUsersApi();
+        api.MapLotsApi();
         api.MapPacksApi();
         api.MapPaymentsApi();
         api.MapEventsApi();

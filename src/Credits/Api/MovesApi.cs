@@ -105,16 +105,16 @@ public static class MovesApi
         var result = await transfers.TransferAsync(id, body.ToUserId!, credits, body.Reason!.Trim(), key, cancellationToken);
         switch (result.Status)
         {
-            case TransferStatus.Done:
+            case TransferOutcome.Done:
                 metrics.CreditsMoved("transferred", credits);
                 return TypedResults.Ok(TransferResponse.From(result.Transfer!, key));
-            case TransferStatus.Replayed:
+            case TransferOutcome.Replayed:
                 request.HttpContext.Response.Headers[SpendingApi.ReplayedHeader] = "true";
                 return TypedResults.Ok(TransferResponse.From(result.Transfer!, key));
-            case TransferStatus.KeyReused:
+            case TransferOutcome.KeyReused:
                 return Problems.Conflict(
                     $"The Idempotency-Key '{key}' was already used on user '{id}' for a different request; send a new key for a new transfer. Nothing was changed.");
-            case TransferStatus.Insufficient:
+            case TransferOutcome.Insufficient:
                 return CreditProblems.Insufficient(id, credits, result.Funds!, "this transfer");
             default:
                 return CreditProblems.UnknownUser(result.UnknownAccount ?? id);

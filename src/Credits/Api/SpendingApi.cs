@@ -42,10 +42,16 @@ public static class SpendingApi
         [MaxLength(500)]
         [Description("Why; kept in the ledger. Required for grants.")]
         public string? Reason { get; init; }
+
+        [Description("Grants only: the lot's category, `paid` or `promotional` (the default).")]
+        public string? Category { get; init; }
+
+        [Description("Grants only: when the granted credits expire (RFC 3339, in the future); none by default.")]
+        public DateTimeOffset? ExpiresAt { get; init; }
     }
 
-    /// <summary>The body as read: credits is checked by hand so a bad amount gets a plain answer.</summary>
-    public sealed record MovementRequest(JsonElement? Credits, string? Reason);
+    /// <summary>The body as read: credits and the lot terms are checked by hand so a bad value gets a plain answer.</summary>
+    public sealed record MovementRequest(JsonElement? Credits, string? Reason, string? Category = null, string? ExpiresAt = null);
 
     public sealed record MovementResponse(
         string UserId, long EntryId, string Kind, long Credits, string? Reason, long Balance, long Held, long Available,
@@ -56,16 +62,17 @@ public static class SpendingApi
     }
 
     private static Task<Results<Ok<MovementResponse>, ProblemHttpResult>> SpendAsync(
-        string id, HttpRequest request, Spending spending, CreditsMetrics metrics, CancellationToken cancellationToken) =>
-        MoveAsync(id, request, Spending.SpendKind, spending.SpendAsync, metrics, cancellationToken);
+        string id, HttpRequest request, Spending spending, CreditsMetrics metrics, TimeProvider time, CancellationToken cancellationToken) =>
+        MoveAsync(id, request, Spending.SpendKind, time, (account, key, credits, reason, _, ct) => spending.SpendAsync(account, key, credits, reason, ct),
+            metrics, cancellationToken);
 
     private static Task<Results<Ok<MovementResponse>, ProblemHttpResult>> GrantAsync(
-        string id, HttpRequest request, Spending spending, CreditsMetrics metrics, CancellationToken cancellationToken) =>
-        MoveAsync(id, request, Spending.GrantKind, (account, key, credits, reason, ct) => spending.GrantAsync(account, key, credits, reason!, ct),
+        string id, HttpRequest request, Spending spending, CreditsMetrics metrics, TimeProvider time, CancellationToken cancellationToken) =>
+        MoveAsync(id, request, Spending.GrantKind, time, (account, key, credits, reason, lots, ct) => spending.GrantAsync(account, key, credits, reason!, lots, ct),
             metrics, cancellationToken);
 
     private static async Task<Results<Ok<MovementResponse>, ProblemHttpResult>> MoveAsync(
-        string id, HttpRequest request, string kind, Func<string, string, long, string?, CancellationToken, Task<MovementResult>> move,
+        string id, HttpRequest request, string kind, TimeProvider time, Func<string, string, long, string?, LotTerms, CancellationToken, Task<MovementResult>> move,
         CreditsMetrics metrics, CancellationToken cancellationToken)
     {
         if (!AccountIds.IsValid(id))
@@ -85,20 +92,25 @@ public static class SpendingApi
         {
             return invalid;
         }
+        var (lots, lotProblem) = LotTermsRequest.Read(body.Category, body.ExpiresAt, kind == Spending.GrantKind, time.GetUtcNow());
+        if (lotProblem is not null)
+        {
+            return lotProblem;
+        }
         var reason = string.IsNullOrWhiteSpace(body.Reason) ? null : body.Reason.Trim();
-        var result = await move(id, key, credits, reason, cancellationToken);
+        var result = await move(id, key, credits, reason, lots!, cancellationToken);
         switch (result.Status)
         {
-            case MovementStatus.Done:
+            case MovementOutcome.Done:
                 metrics.CreditsMoved(kind == Spending.SpendKind ? "spent" : "granted", credits);
                 return TypedResults.Ok(MovementResponse.From(result.Movement!, key));
-            case MovementStatus.Replayed:
+            case MovementOutcome.Replayed:
                 request.HttpContext.Response.Headers[ReplayedHeader] = "true";
                 return TypedResults.Ok(MovementResponse.From(result.Movement!, key));
-            case MovementStatus.KeyReused:
+            case MovementOutcome.KeyReused:
                 return Problems.Conflict(
                     $"The Idempotency-Key '{key}' was already used on user '{id}' for a different request; send a new key for a new {kind}. Nothing was changed.");
-            case MovementStatus.Insufficient:
+            case MovementOutcome.Insufficient:
                 return CreditProblems.Insufficient(id, credits, result.Funds!, "this spend");
             default:
                 return CreditProblems.UnknownUser(id);

@@ -17,14 +17,26 @@ public static class UsersApi
 
     public sealed record UserRequest(string? Email);
 
-    /// <summary>available = balance - held: what a spend or a new hold may take now.</summary>
-    public sealed record UserResponse(string Id, string? Email, long Balance, long Held, long Available, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    /// <summary>
+    /// available = balance - held - expired: what a spend or a new hold may take now. debt: what a
+    /// refund or move could not take back (the next grant pays it first). expiring_soon: credits
+    /// expiring in the next 7 days and the first such date, or null.
+    /// </summary>
+    public sealed record UserResponse(string Id, string? Email, long Balance, long Held, long Available, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+        long Debt = 0, ExpiringSoonResponse? ExpiringSoon = null)
     {
-        public static UserResponse From(Account account) => new(account.Id, account.Email, account.Balance, account.Held, account.Available,
-            DateTimeOffset.FromUnixTimeMilliseconds(account.CreatedAt), DateTimeOffset.FromUnixTimeMilliseconds(account.UpdatedAt));
+        public static UserResponse From(Account account, ExpiringSoon? soon = null) => new(account.Id, account.Email, account.Balance, account.Held, account.Available,
+            DateTimeOffset.FromUnixTimeMilliseconds(account.CreatedAt), DateTimeOffset.FromUnixTimeMilliseconds(account.UpdatedAt), account.Debt,
+            soon is { FirstExpiresAt: { } first } ? new ExpiringSoonResponse(soon.Credits, DateTimeOffset.FromUnixTimeMilliseconds(first)) : null);
     }
 
-    public sealed record LedgerEntryResponse(long Id, long Amount, string Kind, string SourceKind, string SourceId, string? Reason, DateTimeOffset CreatedAt);
+    public sealed record ExpiringSoonResponse(long Credits, DateTimeOffset FirstExpiresAt);
+
+    /// <summary>lots: the credit lots the row took from (negative) or added to (positive).</summary>
+    public sealed record LedgerEntryResponse(long Id, long Amount, string Kind, string SourceKind, string SourceId, string? Reason, DateTimeOffset CreatedAt,
+        IReadOnlyList<EntryLotResponse>? Lots = null);
+
+    public sealed record EntryLotResponse(long LotId, long Amount);
 
     public sealed record LedgerPage(string UserId, IReadOnlyList<LedgerEntryResponse> Entries, long? NextBefore);
 
@@ -59,13 +71,14 @@ public static class UsersApi
         return created ? TypedResults.Created($"/api/users/{Uri.EscapeDataString(id)}", account) : TypedResults.Ok(account);
     }
 
-    private static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> GetAsync(string id, CreditLedger ledger, CancellationToken cancellationToken) =>
+    private static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> GetAsync(
+        string id, CreditLedger ledger, LotQueries lots, CancellationToken cancellationToken) =>
         await ledger.GetAccountAsync(id, cancellationToken) is { } account
-            ? TypedResults.Ok(UserResponse.From(account))
+            ? TypedResults.Ok(UserResponse.From(account, await lots.ExpiringSoonAsync(id, cancellationToken)))
             : Problems.NotFound($"No user '{id}'. Create it with PUT /api/users/{id}, or it appears with its first purchase.");
 
-    private static async Task<Results<Ok<LedgerPage>, ProblemHttpResult>> LedgerAsync(
-        string id, CreditLedger ledger, CancellationToken cancellationToken, int? limit = null, long? before = null)
+    private static async Task<Results<Ok<LedgerPage>, PushStreamHttpResult, ProblemHttpResult>> LedgerAsync(
+        string id, HttpRequest request, CreditLedger ledger, CancellationToken cancellationToken, int? limit = null, long? before = null, string? format = null)
     {
         if (Problems.InvalidLimit(limit) is { } invalid)
         {
@@ -75,10 +88,19 @@ public static class UsersApi
         {
             return Problems.NotFound($"No user '{id}'.");
         }
+        if (format is not (null or "csv" or "json"))
+        {
+            return Problems.BadRequest("Unknown format", $"'format' may be 'csv' (the whole ledger as CSV) or 'json' (pages, the default), not '{(format.Length > 20 ? format[..20] : format)}'.");
+        }
+        if (LedgerCsv.Wanted(request, format))
+        {
+            return TypedResults.Stream(body => LedgerCsv.WriteAsync(body, ledger, id, request.HttpContext.RequestAborted), LedgerCsv.ContentType,
+                $"ledger-{id}.csv");
+        }
         var size = limit ?? 50;
         var entries = await ledger.GetEntriesAsync(id, before, size, cancellationToken);
         var page = entries.Select(e => new LedgerEntryResponse(e.Id, e.Amount, e.Kind, e.SourceKind, e.SourceId, e.Reason,
-            DateTimeOffset.FromUnixTimeMilliseconds(e.CreatedAt))).ToList();
+            DateTimeOffset.FromUnixTimeMilliseconds(e.CreatedAt), [.. e.Lots.Select(p => new EntryLotResponse(p.LotId, p.Amount))])).ToList();
         return TypedResults.Ok(new LedgerPage(id, page, entries.Count == size ? entries[^1].Id : null));
     }
 }

@@ -35,6 +35,6 @@ public static class UsersListApi
             ORDER BY created_at DESC, id DESC
             LIMIT @limit
             """, new { email = normalized, limit = limit ?? 50 }, cancellationToken: cancellationToken)), cancellationToken);
-        return TypedResults.Ok(new UserList([.. accounts.Select(UsersApi.UserResponse.From)]));
+        return TypedResults.Ok(new UserList([.. accounts.Select(a => UsersApi.UserResponse.From(a))]));
     }
 }

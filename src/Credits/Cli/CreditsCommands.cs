@@ -12,6 +12,7 @@ public static class CreditsCommands
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(ReconcileCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(ExpireCommand.Create());
         root.Subcommands.Add(SendTestEventCommand.Create(TimeProvider.System));
         root.Subcommands.Add(SimulateCommand.Create(TimeProvider.System));
         root.Subcommands.Add(MonitorCommand.Create(TimeProvider.System));

@@ -81,6 +81,10 @@ public sealed class CreditsOptions
     [ConfigurationKeyName("CREDITS_SHUTDOWN_SECONDS")]
     public int ShutdownSeconds { get; set; } = 25;
 
+    /// <summary>How often the server books expired credit lots; 0 turns the sweep off (then run <c>credits expire</c> from cron).</summary>
+    [ConfigurationKeyName("CREDITS_EXPIRY_SWEEP_SECONDS")]
+    public int ExpirySweepSeconds { get; set; } = 60;
+
     public const string PortVariable = "PORT";
 
     /// <summary>Set by hosting platforms; used only when --urls is not given (see <see cref="PortUrl"/>).</summary>
@@ -151,6 +155,10 @@ public sealed class CreditsOptions
         if (ShutdownSeconds is < 1 or > 3600)
         {
             return "CREDITS_SHUTDOWN_SECONDS must be between 1 and 3600.";
+        }
+        if (ExpirySweepSeconds is < 0 or > 86_400)
+        {
+            return "CREDITS_EXPIRY_SWEEP_SECONDS must be between 0 (no sweep in the server) and 86400.";
         }
         try
         {

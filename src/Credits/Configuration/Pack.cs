@@ -9,4 +9,7 @@ public sealed class Pack
     public long UnitAmount { get; set; }
     public string Currency { get; set; } = "usd";
     public string? PriceId { get; set; }
+
+    /// <summary>Credits bought in this pack expire this many days after the grant; null (the default): never.</summary>
+    public int? ExpiresAfterDays { get; set; }
 }

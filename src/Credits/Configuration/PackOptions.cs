@@ -29,6 +29,10 @@ public sealed partial class PackOptions
             {
                 return $"Packs: pack '{pack.Id}' has {pack.Credits} credits; it needs between 1 and {CreditLimits.MaxCredits}.";
             }
+            if (pack.ExpiresAfterDays is < 1 or > 36_500)
+            {
+                return $"Packs: pack '{pack.Id}' has ExpiresAfterDays {pack.ExpiresAfterDays}; leave it unset for credits that never expire, or give 1 to 36500 days.";
+            }
             if (pack.UnitAmount < 0)
             {
                 return $"Packs: pack '{pack.Id}' has a negative UnitAmount.";

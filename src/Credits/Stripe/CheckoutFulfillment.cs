@@ -1,6 +1,8 @@
+using Credits.Configuration;
 using Credits.Ledger;
 using Credits.Ledger.Storage;
 using Credits.Stripe.Api;
+using Microsoft.Extensions.Options;
 
 namespace Credits.Stripe;
 
@@ -9,7 +11,7 @@ namespace Credits.Stripe;
 /// later, the success page and reconciliation all come here, and the checkout_payments primary
 /// key lets exactly one of them grant.
 /// </summary>
-public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver resolver, PaymentReversals reversals)
+public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver resolver, PaymentReversals reversals, IOptions<PackOptions> packs)
 {
     public const string SourceKind = "checkout_session";
 
@@ -32,6 +34,13 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         return await FulfillAsync(tx, session with { LineItems = lineItems }, evt.Id, cancellationToken) with { ObjectId = session.Id };
     }
 
+    /// <summary>
+    /// When a purchase's lot expires: its pack's <c>ExpiresAfterDays</c> after the grant (the pack
+    /// named by <c>metadata.pack_id</c>); never when the pack sets none or is not known.
+    /// </summary>
+    public long? PurchaseExpiry(string? packId, long now) =>
+        packId is not null && packs.Value.Find(packId)?.ExpiresAfterDays is { } days ? now + days * 86_400_000L : null;
+
     /// <summary>The ledger reason of a purchase.</summary>
     public static string PurchaseReason(long? amountTotal, string? currency) => $"Stripe Checkout {amountTotal} {currency}";
 
@@ -49,6 +58,9 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         session = session with { LineItems = lineItems };
         return resolver.ResolveWithoutLookup(session) is { UserId: { } userId, Credits: { } credits }
             ? new OneStatementGrant(session, userId, credits, resolver.CreatesUnknownAccounts)
+            {
+                ExpiresAfterMs = PurchaseExpiry(session.Metadata.GetValueOrDefault("pack_id"), 0),
+            }
             : null;
     }
 
@@ -109,7 +121,8 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         // Accounts named by our own ids are created here; the others were found, so they exist.
         var email = resolution.CreateAccount ? AccountIds.NormalizeEmail(session.Email) : null;
         return await PostGrantAsync(tx, new GrantedPurchase { SessionId = session.Id, AccountId = userId, Credits = credits, PaymentIntent = session.PaymentIntent ?? "" },
-            session.Customer, email, pendingReversals, PurchaseReason(session.AmountTotal, session.Currency), cancellationToken);
+            session.Customer, email, pendingReversals, PurchaseReason(session.AmountTotal, session.Currency),
+            PurchaseExpiry(session.Metadata.GetValueOrDefault("pack_id"), now), cancellationToken);
     }
 
     /// <summary>
@@ -129,17 +142,19 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
             return await ExistingAsync(tx, payment.SessionId, cancellationToken);
         }
         return await PostGrantAsync(tx, new GrantedPurchase { SessionId = payment.SessionId, AccountId = userId, Credits = credits, PaymentIntent = payment.PaymentIntent ?? "" },
-            payment.CustomerId, null, pendingReversals, $"{PurchaseReason(payment.AmountTotal, payment.Currency)}, assigned ({source})", cancellationToken);
+            payment.CustomerId, null, pendingReversals, $"{PurchaseReason(payment.AmountTotal, payment.Currency)}, assigned ({source})",
+            PurchaseExpiry((await CheckoutRecords.GetAsync(tx, payment.SessionId, cancellationToken))?.PackId, now), cancellationToken);
     }
 
     /// <summary>The ledger side of every grant: the purchase row, the customer link, and any reversal that arrived first.</summary>
     private async Task<EventOutcome> PostGrantAsync(
-        LedgerTransaction tx, GrantedPurchase purchase, string? customer, string? email, long pendingReversals, string reason,
+        LedgerTransaction tx, GrantedPurchase purchase, string? customer, string? email, long pendingReversals, string reason, long? expiresAt,
         CancellationToken cancellationToken)
     {
         // The session row just moved to granted in this transaction: that is the gate, so this source is new.
-        var balance = await ledger.CreditClaimedSourceAsync(tx,
-            new Posting(purchase.AccountId, purchase.Credits, PurchaseKind, SourceKind, purchase.SessionId, reason), email, cancellationToken);
+        var balance = await ledger.CreateOrCreditAccountAsync(tx,
+            new Posting(purchase.AccountId, purchase.Credits, PurchaseKind, SourceKind, purchase.SessionId, reason),
+            new LotTerms(Lots.Paid, expiresAt), email, cancellationToken);
         if (customer is { Length: > 0 })
         {
             await CheckoutPayments.LinkCustomerAsync(tx, customer, purchase.AccountId, ledger.Now(), cancellationToken);

@@ -6,10 +6,10 @@ namespace Credits.Stripe;
 /// <summary>
 /// The common paid Checkout Session — buyer named by our own id, credits known — granted on
 /// PostgreSQL in one statement: claim the event, lock the payment intent, move the session to
-/// granted, credit the account, write the ledger row and link the customer, each step running
+/// granted, credit the account, write the ledger row and the purchase's lot and link the customer, each step running
 /// only if the one before it wrote. It does what the per-statement path does
 /// (<see cref="WebhookEvents.TryClaimAsync"/>, <see cref="CheckoutFulfillment"/>,
-/// <see cref="CreditLedger.CreditClaimedSourceAsync"/>) and leaves the same rows; the unique keys
+/// <see cref="CreditLedger.CreateOrCreditAccountAsync"/>) and leaves the same rows; the unique keys
 /// still decide. When a step does not write (a redelivery, a failed event to retry, a session
 /// another event already wrote, a refund that arrived first) the caller takes the per-statement
 /// path, which works out and records the outcome. SQLite has no writes inside WITH, so it always
@@ -22,6 +22,9 @@ namespace Credits.Stripe;
 /// </summary>
 public sealed record OneStatementGrant(CheckoutSession Session, string AccountId, long Credits, bool CreateUnknown)
 {
+    /// <summary>The pack's lifetime for the purchase's lot; null when its credits never expire.</summary>
+    public long? ExpiresAfterMs { get; init; }
+
     /// <summary>The statement, composed from the fragments the owning classes use themselves; bench/hotpath.sql is this text with pgbench values.</summary>
     internal const string Sql =
         $"""
@@ -42,7 +45,8 @@ public sealed record OneStatementGrant(CheckoutSession Session, string AccountId
                 ELSE NOT EXISTS (SELECT 1 FROM stripe_customers WHERE customer_id = @Customer AND account_id <> @AccountId)
                      AND (EXISTS (SELECT 1 FROM accounts WHERE id = @AccountId)
                           OR (@CreateUnknown AND NOT EXISTS (SELECT 1 FROM accounts WHERE email = @Email)))
-                END),
+                END
+              AND NOT EXISTS (SELECT 1 FROM accounts WHERE id = @AccountId AND debt > 0)),
         paid AS (
             INSERT INTO checkout_payments ({CheckoutPayments.GrantedColumns})
             SELECT @SessionId, 'granted', @AccountId, @Credits, @AmountTotal, @Currency, @PaymentIntent,
@@ -59,6 +63,13 @@ public sealed record OneStatementGrant(CheckoutSession Session, string AccountId
             INSERT INTO ledger_entries ({CreditLedger.EntryColumns})
             SELECT @AccountId, @Credits, '{CheckoutFulfillment.PurchaseKind}', '{CheckoutFulfillment.SourceKind}', @SessionId, @Reason, @Now FROM paid
             RETURNING id),
+        lot AS (
+            INSERT INTO credit_lots ({Lots.Columns})
+            SELECT @AccountId, '{Lots.Paid}', '{CheckoutFulfillment.SourceKind}', @SessionId, @Credits, @Credits, @ExpiresAt, @Now FROM paid
+            RETURNING id),
+        part AS (
+            INSERT INTO entry_lots (entry_id, lot_id, amount)
+            SELECT entry.id, lot.id, @Credits FROM entry, lot),
         linked AS (
             INSERT INTO stripe_customers (customer_id, account_id, created_at)
             SELECT @Customer, @AccountId, @Now FROM paid WHERE CAST(@Customer AS text) <> ''
@@ -87,6 +98,7 @@ public sealed record OneStatementGrant(CheckoutSession Session, string AccountId
             Reason = CheckoutFulfillment.PurchaseReason(Session.AmountTotal, Session.Currency),
             Now = now,
             CreateUnknown,
+            ExpiresAt = ExpiresAfterMs is { } lifetime ? now + lifetime : (long?)null,
         }, cancellationToken)
         ?? throw new InvalidOperationException("The grant statement returned no row.");
 

@@ -95,11 +95,17 @@ public sealed partial class PaymentReassignments(CreditLedger ledger, ILogger<Pa
             var outRow = new Posting(owner.AccountId, -remaining, OutKind, OutKind, sourceId, $"checkout session {sessionId} moved to user {toUser}: {reason}");
             var inRow = new Posting(toUser, remaining, InKind, InKind, sourceId, $"checkout session {sessionId} moved from user {owner.AccountId}: {reason}");
             // Accounts in id order, as transfers take them, so the two never deadlock.
+            // The in row's lots are written after the out row: they are the slices it took, the purchase's own lot first.
+            long inEntry = 0;
+            IReadOnlyList<LotSlice> slices = [];
             foreach (var posting in string.CompareOrdinal(owner.AccountId, toUser) < 0 ? new[] { outRow, inRow } : [inRow, outRow])
             {
-                var balance = (await ledger.PostAsync(tx, posting, cancellationToken)).Balance;
-                (fromBalance, toBalance) = posting == outRow ? (balance, toBalance) : (fromBalance, balance);
+                var posted = await ledger.PostAsync(tx, posting, cancellationToken,
+                    posting == outRow ? LotTerms.Promotion with { TakeFirstFrom = sessionId } : LotTerms.Promotion with { Deferred = true });
+                (fromBalance, toBalance) = posting == outRow ? (posted.Balance, toBalance) : (fromBalance, posted.Balance);
+                (inEntry, slices) = posting == outRow ? (inEntry, posted.Lots ?? []) : (posted.EntryId, slices);
             }
+            await Lots.GrantAsync(tx, inEntry, toUser, remaining, new LotTerms(Lots.Paid) { Slices = slices }, InKind, sourceId, now, cancellationToken);
         }
         else
         {

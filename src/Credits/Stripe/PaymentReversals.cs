@@ -140,9 +140,10 @@ public sealed class PaymentReversals(CreditLedger ledger)
         {
             return await ledger.BalanceAsync(tx, purchase.AccountId, cancellationToken);
         }
+        // Taken from the purchase's own lot first; a won dispute goes back into that lot.
         var posted = await ledger.PostAsync(tx,
             new Posting(purchase.AccountId, credits, facts.Kind, facts.Kind, facts.SourceId, $"{Describe(facts)} of checkout session {purchase.SessionId}"),
-            cancellationToken);
+            cancellationToken, new LotTerms(Lots.Paid) { TakeFirstFrom = purchase.SessionId, RestoreToSource = purchase.SessionId });
         return posted.Balance;
     }
 

@@ -92,6 +92,9 @@ public abstract class SourceIdTests<TFixture>(TFixture db) : IClassFixture<TFixt
                 new { a, ab, old = $"{ab}:t" }, Cancel);
             await tx.ExecuteAsync("UPDATE accounts SET balance = balance - 5 WHERE id = @ab", new { ab }, Cancel);
             await tx.ExecuteAsync("UPDATE accounts SET balance = balance + 5 WHERE id = @a", new { a }, Cancel);
+            // The credits the old rows moved, in lots as migration 0009 would have left them.
+            await tx.ExecuteAsync("UPDATE credit_lots SET remaining = remaining - 5 WHERE account_id = @ab", new { ab }, Cancel);
+            await tx.ExecuteAsync("UPDATE credit_lots SET granted = granted + 5, remaining = remaining + 5 WHERE account_id = @a", new { a }, Cancel);
             await tx.ExecuteAsync("DELETE FROM schemaversions WHERE scriptname LIKE '%.0008_%'", null, Cancel);
             await tx.CommitAsync(Cancel);
         }

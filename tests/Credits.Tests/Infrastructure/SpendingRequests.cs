@@ -74,12 +74,16 @@ public static class SpendingRequests
     public static async Task<JsonElement> UserAsync(this CreditsServer server, string user) =>
         await server.ExpectAsync(HttpStatusCode.OK, server.Client.GetAsync($"/api/users/{user}", TestContext.Current.CancellationToken));
 
-    /// <summary>balance == sum of the ledger, and held == the active holds, straight from the tables.</summary>
+    /// <summary>balance == sum of the ledger == sum of the lots' remainders - debt, and held == the active holds, straight from the tables.</summary>
     public static async Task AssertConsistentAsync(this CreditsServer server, string user)
     {
         var balance = await server.ScalarAsync<long>("SELECT balance FROM accounts WHERE id = @user", new { user });
         var sum = await server.ScalarAsync<long>("SELECT CAST(COALESCE(SUM(amount), 0) AS bigint) FROM ledger_entries WHERE account_id = @user", new { user });
         Assert.Equal(sum, balance);
+        var lots = await server.ScalarAsync<long>(
+            "SELECT CAST(COALESCE(SUM(remaining), 0) AS bigint) - MAX(a.debt) FROM accounts a LEFT JOIN credit_lots l ON l.account_id = a.id WHERE a.id = @user",
+            new { user });
+        Assert.Equal(balance, lots);
         var held = await server.ScalarAsync<long>("SELECT held FROM accounts WHERE id = @user", new { user });
         var active = await server.ScalarAsync<long>(
             "SELECT CAST(COALESCE(SUM(credits), 0) AS bigint) FROM holds WHERE account_id = @user AND status = 'active'", new { user });

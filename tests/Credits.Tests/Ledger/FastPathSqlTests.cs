@@ -29,6 +29,7 @@ public sealed partial class FastPathSqlTests
         ["Reason"] = "'Stripe Checkout 3500 usd'",
         ["Now"] = ":now",
         ["CreateUnknown"] = "true",
+        ["ExpiresAt"] = "NULL",
     };
 
     [Fact]

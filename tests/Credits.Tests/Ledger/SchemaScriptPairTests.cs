@@ -21,6 +21,9 @@ public sealed class SchemaScriptPairTests
         ["0001_core.sql"] = (
             ["id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"],
             ["id          INTEGER PRIMARY KEY AUTOINCREMENT,"]),
+        ["0009_credit_lots.sql"] = (
+            ["id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"],
+            ["id          INTEGER PRIMARY KEY AUTOINCREMENT,"]),
     };
 
     private static readonly Assembly Ledger = typeof(CreditLedger).Assembly;

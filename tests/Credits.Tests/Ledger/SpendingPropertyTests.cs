@@ -81,12 +81,12 @@ public abstract class SpendingPropertyTests<TFixture>(TFixture db) : IClassFixtu
                     switch (op.Kind)
                     {
                         case OpKind.Grant:
-                            await spending.GrantAsync(accountId, Guid.NewGuid().ToString(), op.Credits, "property", Cancel);
+                            await spending.GrantAsync(accountId, Guid.NewGuid().ToString(), op.Credits, "property", LotTerms.Promotion, Cancel);
                             Interlocked.Add(ref granted, op.Credits);
                             break;
                         case OpKind.Spend or OpKind.RetrySpend:
                             var spend = await spending.SpendAsync(accountId, Guid.NewGuid().ToString(), op.Credits, null, Cancel);
-                            if (spend.Status == MovementStatus.Done)
+                            if (spend.Status == MovementOutcome.Done)
                             {
                                 Interlocked.Add(ref spent, op.Credits);
                             }
@@ -161,14 +161,14 @@ public abstract class SpendingPropertyTests<TFixture>(TFixture db) : IClassFixtu
         switch (op.Kind)
         {
             case OpKind.Grant:
-                Assert.Equal(MovementStatus.Done, (await spending.GrantAsync(model.AccountId, Guid.NewGuid().ToString(), op.Credits, "property", Cancel)).Status);
+                Assert.Equal(MovementOutcome.Done, (await spending.GrantAsync(model.AccountId, Guid.NewGuid().ToString(), op.Credits, "property", LotTerms.Promotion, Cancel)).Status);
                 model.Balance += op.Credits;
                 break;
             case OpKind.Spend:
                 var key = Guid.NewGuid().ToString();
                 var spend = await spending.SpendAsync(model.AccountId, key, op.Credits, null, Cancel);
-                Assert.Equal(available >= op.Credits ? MovementStatus.Done : MovementStatus.Insufficient, spend.Status);
-                if (spend.Status == MovementStatus.Done)
+                Assert.Equal(available >= op.Credits ? MovementOutcome.Done : MovementOutcome.Insufficient, spend.Status);
+                if (spend.Status == MovementOutcome.Done)
                 {
                     model.Balance -= op.Credits;
                     model.LastSpend = (key, op.Credits);
@@ -176,7 +176,7 @@ public abstract class SpendingPropertyTests<TFixture>(TFixture db) : IClassFixtu
                 }
                 break;
             case OpKind.RetrySpend when model.LastSpend is var (lastKey, lastCredits):
-                Assert.Equal(MovementStatus.Replayed, (await spending.SpendAsync(model.AccountId, lastKey, lastCredits, null, Cancel)).Status);
+                Assert.Equal(MovementOutcome.Replayed, (await spending.SpendAsync(model.AccountId, lastKey, lastCredits, null, Cancel)).Status);
                 break;
             case OpKind.Hold:
                 var placed = await holds.PlaceAsync(model.AccountId, Guid.NewGuid().ToString(), op.Credits, TimeSpan.FromSeconds(op.Seconds), Cancel);

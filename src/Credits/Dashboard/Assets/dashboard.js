@@ -359,10 +359,25 @@
     const box = $("user");
     try {
       const path = `/api/users/${encodeURIComponent(id)}`;
-      const [user, ledger] = await Promise.all([api("GET", path), api("GET", `${path}/ledger?limit=50`)]);
+      const [user, ledger, lotPage] = await Promise.all([api("GET", path), api("GET", `${path}/ledger?limit=50`), api("GET", `${path}/lots?limit=50`)]);
+      const soon = user.expiring_soon;
       const figures = el("dl", { class: "figures" },
-        ...[["Balance", user.balance, "user-balance"], ["Held", user.held, "user-held"], ["Available", user.available, "user-available"]]
-          .map(([term, value, fid]) => el("div", {}, el("dt", { text: term }), el("dd", { id: fid, text: number(value) }))));
+        ...[["Balance", user.balance, "user-balance"], ["Held", user.held, "user-held"], ["Available", user.available, "user-available"], ["Debt", user.debt || 0, "user-debt"]]
+          .map(([term, value, fid]) => el("div", {}, el("dt", { text: term }), el("dd", { id: fid, text: number(value) }))),
+        el("div", {}, el("dt", { text: "Next expiry" }),
+          el("dd", { id: "user-next-expiry", text: soon ? `${number(soon.credits)} on ${dateTime(soon.first_expires_at)}` : "none in 7 days" })));
+      const lotRows = (lotPage.lots || []).map((l) => el("tr", { "data-lot": String(l.id) },
+        el("td", { class: "mono", text: String(l.id) }),
+        el("td", { text: l.category }),
+        el("td", { class: "mono", text: `${l.source} ${l.source_id}` }),
+        el("td", { text: l.state }),
+        el("td", { class: "num", text: `${number(l.remaining)} / ${number(l.granted)}` }),
+        el("td", { text: l.expires_at ? dateTime(l.expires_at) : "never" })));
+      if (!lotRows.length) lotRows.push(el("tr", {}, el("td", { colspan: "6", class: "empty", text: "No credit lots yet." })));
+      const lots = el("div", { class: "scroll" }, el("table", { id: "lots" },
+        el("caption", { class: "visually-hidden", text: `Credit lots of ${user.id}, active first` }),
+        el("thead", {}, el("tr", {}, ...["Lot", "Category", "Source", "State", "Left", "Expires"].map((h) => el("th", { scope: "col", class: h === "Left" ? "num" : null, text: h })))),
+        el("tbody", {}, ...lotRows)));
       const rows = (ledger.entries || []).map((e) => el("tr", { "data-entry": String(e.id) },
         el("td", { text: dateTime(e.created_at) }),
         el("td", { text: e.kind }),
@@ -375,7 +390,7 @@
         el("caption", { class: "visually-hidden", text: `Ledger of ${user.id}, newest first` }),
         el("thead", {}, el("tr", {}, ...["When", "Kind", "Source", "Reason", "Credits", "Fix"].map((h) => el("th", { scope: "col", class: h === "Credits" ? "num" : null, text: h })))),
         el("tbody", {}, ...rows)));
-      box.replaceChildren(el("h3", { text: `${user.id}${user.email ? ` · ${user.email}` : ""}` }), figures, table);
+      box.replaceChildren(el("h3", { text: `${user.id}${user.email ? ` · ${user.email}` : ""}` }), figures, lots, table);
       shownUser = id;
       if (announce) say(`Showing user ${id}: balance ${number(user.balance)}.`);
     } catch (e) {

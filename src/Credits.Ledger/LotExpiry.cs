@@ -1,0 +1,92 @@
+using Credits.Ledger.Storage;
+using Dapper;
+
+namespace Credits.Ledger;
+
+/// <summary>
+/// Books what is left of each lot past its expiry as one <c>expiry</c> ledger row (source
+/// <c>expiry</c> / the lot id), taking it out of the balance. Spends never needed it: they filter
+/// expired lots themselves; this only makes the ledger say so. Any number of sweeps may run at
+/// once (the server's background sweep, <c>credits expire</c> from cron, on several instances):
+/// each account is swept under its row lock, and the unique ledger source decides if two meet.
+/// An account with an active hold waits until the hold ends, so held credits stay capturable.
+/// </summary>
+public sealed class LotExpiry(CreditLedger ledger)
+{
+    public const string Kind = "expiry";
+
+    /// <summary>Sweeps up to <paramref name="maxAccounts"/> accounts with expired remainders. Returns the lots booked and their credits.</summary>
+    public async Task<ExpirySweep> SweepAsync(int maxAccounts, CancellationToken cancellationToken)
+    {
+        var now = ledger.Now();
+        var accounts = await ledger.Database.ReadAsync(c => c.QueryAsync<string>(new CommandDefinition(
+            """
+            SELECT DISTINCT account_id FROM credit_lots
+            WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= @now
+            ORDER BY account_id
+            LIMIT @maxAccounts
+            """,
+            new { now, maxAccounts }, cancellationToken: cancellationToken)), cancellationToken);
+        var total = new ExpirySweep(0, 0);
+        foreach (var accountId in accounts)
+        {
+            await using var tx = await ledger.Database.BeginAsync(cancellationToken);
+            var swept = await SweepAccountAsync(tx, accountId, now, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            total = new ExpirySweep(total.Lots + swept.Lots, total.Credits + swept.Credits);
+        }
+        return total;
+    }
+
+    private static async Task<ExpirySweep> SweepAccountAsync(LedgerTransaction tx, string accountId, long now, CancellationToken cancellationToken)
+    {
+        // The account row's lock first, as every change to its lots takes it; then holds past expiry are released.
+        await tx.ExecuteAsync("UPDATE accounts SET updated_at = updated_at WHERE id = @accountId", new { accountId }, cancellationToken);
+        await Holds.ExpireAsync(tx, accountId, now, onlyIfDue: true, cancellationToken);
+        if (await tx.QuerySingleOrDefaultAsync<long>("SELECT held FROM accounts WHERE id = @accountId", new { accountId }, cancellationToken) > 0)
+        {
+            return new ExpirySweep(0, 0);
+        }
+        var due = await tx.QueryAsync<DueLot>(
+            """
+            SELECT l.id, l.remaining,
+                   (SELECT COUNT(*) FROM entry_lots p JOIN ledger_entries e ON e.id = p.entry_id
+                    WHERE p.lot_id = l.id AND e.source_kind = 'expiry') AS booked
+            FROM credit_lots l
+            WHERE l.account_id = @accountId AND l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= @now
+            ORDER BY l.id
+            """,
+            new { accountId, now }, cancellationToken);
+        long lots = 0, credits = 0;
+        foreach (var lot in due)
+        {
+            // A lot booked before and given credits back later (a won dispute) gets a second row of its own.
+            var sourceId = lot.Booked == 0 ? $"{lot.Id}" : $"{lot.Id}#{lot.Booked}";
+            var entryId = await tx.QuerySingleOrDefaultAsync<long?>(
+                $"""
+                INSERT INTO ledger_entries ({CreditLedger.EntryColumns})
+                VALUES (@accountId, @amount, '{Kind}', '{Kind}', @sourceId, @reason, @now)
+                ON CONFLICT (source_kind, source_id) DO NOTHING
+                RETURNING id
+                """,
+                new { accountId, amount = -lot.Remaining, sourceId, reason = $"lot {lot.Id} expired", now }, cancellationToken);
+            if (entryId is null)
+            {
+                continue;
+            }
+            await tx.ExecuteAsync("UPDATE credit_lots SET remaining = remaining - @Remaining WHERE id = @Id", lot, cancellationToken);
+            await tx.ExecuteAsync("INSERT INTO entry_lots (entry_id, lot_id, amount) VALUES (@entryId, @Id, @amount)",
+                new { entryId, lot.Id, amount = -lot.Remaining }, cancellationToken);
+            await tx.ExecuteAsync("UPDATE accounts SET balance = balance - @Remaining, updated_at = @now WHERE id = @accountId",
+                new { lot.Remaining, now, accountId }, cancellationToken);
+            lots++;
+            credits += lot.Remaining;
+        }
+        return new ExpirySweep(lots, credits);
+    }
+
+    private sealed record DueLot(long Id, long Remaining, long Booked);
+}
+
+/// <summary>What one sweep booked: lots and the credits they still held.</summary>
+public readonly record struct ExpirySweep(long Lots, long Credits);

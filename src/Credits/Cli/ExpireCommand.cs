@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Credits.Ledger;
+using Credits.Ledger.Storage;
+using Spectre.Console;
+
+namespace Credits.Cli;
+
+/// <summary><c>credits expire</c>: books every lot past its expiry once (the server does it every minute too); safe to run from cron beside servers.</summary>
+public static class ExpireCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("expire", """
+            Book what is left of every credit lot past its expiry as an 'expiry' ledger row, once per lot.
+            Spends already ignore expired lots; this makes the ledger and balances say so. Running it
+            again, or beside servers doing the same every minute, writes nothing twice.
+            Exit code 0: done; 2: the database is not usable.
+
+            Example: DATABASE_URL=postgres://credits:secret@localhost:5432/credits credits expire
+            """);
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetCliAction(async (context, cancellationToken) =>
+        {
+            var console = context.Console;
+            var options = CliConfiguration.Options(CliConfiguration.Load(context.Parse.UnmatchedTokens));
+            await using var database = new LedgerDatabase(CreditsApp.DatabaseFrom(options));
+            if (!await database.IsSchemaCurrentAsync(cancellationToken))
+            {
+                console.MarkupLine($"[red]{Markup.Escape(database.Settings.Describe())}: the schema is missing or behind; run `credits migrate` first.[/]");
+                return VerifyCommand.Refused;
+            }
+            var expiry = new LotExpiry(new CreditLedger(database, TimeProvider.System));
+            long lots = 0, credits = 0;
+            while (await expiry.SweepAsync(LotExpiryService.AccountsPerRound, cancellationToken) is { Lots: > 0 } swept)
+            {
+                lots += swept.Lots;
+                credits += swept.Credits;
+            }
+            console.WriteLine($"{database.Settings.Describe()}: {lots} lots expired, {credits} credits booked as expired.");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,81 @@
+using Credits.Ledger;
+
+namespace Credits.Reconciliation;
+
+/// <summary>The credit-lot invariants <c>credits verify</c> checks beside the ledger ones (docs/guarantees.md).</summary>
+internal static class LotChecks
+{
+    public static IReadOnlyList<LedgerCheck> All { get; } =
+    [
+        LedgerVerifier.Sql<LotSumRow>("lot balances", "every account's balance equals the sum of its lots' remainders minus its debt",
+            """
+            SELECT a.id, a.balance, a.debt, CAST(COALESCE(SUM(l.remaining), 0) AS bigint) AS remaining
+            FROM accounts a LEFT JOIN credit_lots l ON l.account_id = a.id
+            GROUP BY a.id, a.balance, a.debt
+            HAVING a.balance <> COALESCE(SUM(l.remaining), 0) - a.debt
+            """,
+            row => $"account {row.Id} has balance {row.Balance} but its lots hold {row.Remaining} and its debt is {row.Debt}"),
+        LedgerVerifier.Sql<LotBoundsRow>("lot bounds", "no lot's remainder is negative or above what it granted, and every ledger row's lot parts match the lots",
+            """
+            SELECT l.id, l.account_id, l.granted, l.remaining, CAST(COALESCE(SUM(p.amount), 0) AS bigint) AS parts
+            FROM credit_lots l LEFT JOIN entry_lots p ON p.lot_id = l.id
+            GROUP BY l.id, l.account_id, l.granted, l.remaining, l.source_kind
+            HAVING l.remaining < 0 OR l.remaining > l.granted
+                OR l.remaining <> CASE WHEN l.source_kind = 'upgrade' THEN l.granted ELSE 0 END + COALESCE(SUM(p.amount), 0)
+            """,
+            row => $"lot {row.Id} of account {row.AccountId} granted {row.Granted} and has {row.Remaining} left, but its ledger parts sum to {row.Parts}"),
+        LedgerVerifier.Sql<ExpiryRow>("lot expiry", "every expired lot's remainder is booked by expiry rows, each lot's once",
+            """
+            SELECT l.id, l.account_id, l.remaining, COUNT(e.id) AS rows_found
+            FROM credit_lots l
+            LEFT JOIN ledger_entries e ON e.source_kind = @expiry AND e.source_id = CAST(l.id AS text)
+            WHERE l.expires_at IS NOT NULL AND l.expires_at <= @now
+            GROUP BY l.id, l.account_id, l.remaining
+            HAVING COUNT(e.id) > 1
+                OR (l.remaining > 0 AND l.expires_at <= @now - @grace
+                    AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.account_id = l.account_id AND h.status = 'active'))
+            """,
+            row => row.RowsFound > 1
+                ? $"lot {row.Id} of account {row.AccountId} has {row.RowsFound} expiry rows"
+                : $"lot {row.Id} of account {row.AccountId} expired over an hour ago with {row.Remaining} credits not booked as expired (run credits expire)"),
+        LedgerVerifier.Sql<HeldRow>("held lots", "what active holds reserve is no more than the remainders of the account's lots",
+            """
+            SELECT a.id, a.held, CAST(COALESCE((SELECT SUM(l.remaining) FROM credit_lots l WHERE l.account_id = a.id), 0) AS bigint) AS remaining
+            FROM accounts a
+            WHERE a.held > COALESCE((SELECT SUM(l.remaining) FROM credit_lots l WHERE l.account_id = a.id), 0)
+            """,
+            row => $"account {row.Id} holds {row.Held} credits but its lots have only {row.Remaining} left"),
+    ];
+
+    private sealed record LotSumRow
+    {
+        public string Id { get; init; } = "";
+        public long Balance { get; init; }
+        public long Debt { get; init; }
+        public long Remaining { get; init; }
+    }
+
+    private sealed record LotBoundsRow
+    {
+        public long Id { get; init; }
+        public string AccountId { get; init; } = "";
+        public long Granted { get; init; }
+        public long Remaining { get; init; }
+        public long Parts { get; init; }
+    }
+
+    private sealed record ExpiryRow
+    {
+        public long Id { get; init; }
+        public string AccountId { get; init; } = "";
+        public long Remaining { get; init; }
+        public long RowsFound { get; init; }
+    }
+
+    private sealed record HeldRow
+    {
+        public string Id { get; init; } = "";
+        public long Held { get; init; }
+        public long Remaining { get; init; }
+    }
+}
