@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Credits.Ledger.Storage;
+using Credits.Ledger.Webhooks;
 using Dapper;
 
 namespace Credits.Ledger;
@@ -68,6 +69,7 @@ public sealed class Holds(CreditLedger ledger)
         await tx.ExecuteAsync(
             $"INSERT INTO holds ({Columns}) VALUES (@Id, @AccountId, @Credits, @Status, 0, @ExpiresAt, @CreatedAt, @UpdatedAt)",
             hold, cancellationToken);
+        await Outbox.EnqueueAsync(tx, LedgerChanges.HoldPlaced(hold, funds), now, cancellationToken);
         return await CommitAsync(tx, accountId, key, new HoldResult(HoldOutcome.Placed, hold, funds), cancellationToken);
     }
 
@@ -112,6 +114,7 @@ public sealed class Holds(CreditLedger ledger)
         await CreditLedger.InsertEntryAsync(tx,
             new Posting(hold.AccountId, -amount, Spending.SpendKind, CaptureSourceKind, hold.Id, $"captured {amount} of {hold.Credits} held"),
             now, cancellationToken);
+        await Outbox.EnqueueAsync(tx, LedgerChanges.Captured(hold, amount, funds), now, cancellationToken);
         return await CommitAsync(tx, hold.AccountId, key,
             new HoldResult(HoldOutcome.Captured, hold with { Status = HoldStatus.Captured, Captured = amount, UpdatedAt = now }, funds), cancellationToken);
     }

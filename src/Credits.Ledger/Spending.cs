@@ -1,4 +1,5 @@
 using Credits.Ledger.Storage;
+using Credits.Ledger.Webhooks;
 
 namespace Credits.Ledger;
 
@@ -93,7 +94,9 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
             if (tx.FastPaths && await tx.QuerySingleOrDefaultAsync<Moved>(oneStatementSql,
                 new { accountId, key, kind, credits, reason, hash, now, sourceId = SourceId(accountId, key) }, token) is { } moved)
             {
-                return new MovementResult(MovementStatus.Done, new Movement(moved.EntryId, accountId, kind, credits, reason, moved.Balance, moved.Held, now));
+                var fast = new Movement(moved.EntryId, accountId, kind, credits, reason, moved.Balance, moved.Held, now);
+                await Outbox.EnqueueAsync(tx, LedgerChanges.Moved(fast), now, token);
+                return new MovementResult(MovementStatus.Done, fast);
             }
             return await MoveInAsync(tx, kind, accountId, key, credits, reason, hash, moveSql, now, token);
         }, cancellationToken);
@@ -121,6 +124,7 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
         var entryId = await CreditLedger.InsertEntryAsync(tx, new Posting(accountId, amount, kind, kind, SourceId(accountId, key), reason), now, cancellationToken);
         var movement = new Movement(entryId, accountId, kind, credits, reason, funds.Balance, funds.Held, now);
         await IdempotencyKeys.CompleteAsync(tx, key, movement, cancellationToken);
+        await Outbox.EnqueueAsync(tx, LedgerChanges.Moved(movement), now, cancellationToken);
         return new MovementResult(MovementStatus.Done, movement);
     }
 

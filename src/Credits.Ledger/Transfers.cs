@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Credits.Ledger.Storage;
+using Credits.Ledger.Webhooks;
 
 namespace Credits.Ledger;
 
@@ -74,6 +75,7 @@ public sealed class Transfers(CreditLedger ledger)
             new Posting(toAccount, credits, InKind, InKind, sourceId, $"transfer from user {fromAccount}: {reason}"), now, cancellationToken);
         var transfer = new Transfer(outId, fromAccount, toAccount, credits, reason, from!.Balance, from.Held, to!.Balance, now);
         await IdempotencyKeys.CompleteAsync(tx, fromAccount, key, JsonSerializer.Serialize(transfer), cancellationToken);
+        await Outbox.EnqueueAsync(tx, LedgerChanges.TransferredOut(fromAccount, credits, from), now, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return new TransferResult(TransferStatus.Done, transfer);
     }

@@ -1,5 +1,7 @@
 using Credits.Ledger;
 using Credits.Ledger.Storage;
+using Credits.Ledger.Webhooks;
+using Credits.Webhooks;
 using Credits.Stripe.Api;
 
 namespace Credits.Stripe;
@@ -90,10 +92,13 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         var resolution = await resolver.ResolveAsync(tx, session, cancellationToken);
         if (!resolution.IsComplete)
         {
-            return await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Unmatched, resolution.UserId, resolution.Credits,
-                    resolution.Problem, eventId, now, [PaymentStatus.Pending], resolution, cancellationToken)
-                ? new EventOutcome(EventStatus.Unmatched, 0, resolution.UserId, $"parked for an operator ({resolution.ReasonCode}): {resolution.Problem}")
-                : await ExistingAsync(tx, session.Id, cancellationToken);
+            if (!await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Unmatched, resolution.UserId, resolution.Credits,
+                    resolution.Problem, eventId, now, [PaymentStatus.Pending], resolution, cancellationToken))
+            {
+                return await ExistingAsync(tx, session.Id, cancellationToken);
+            }
+            await Outbox.EnqueueAsync(tx, StripeChanges.Unmatched(session, resolution), now, cancellationToken);
+            return new EventOutcome(EventStatus.Unmatched, 0, resolution.UserId, $"parked for an operator ({resolution.ReasonCode}): {resolution.Problem}");
         }
 
         var userId = resolution.UserId!;
@@ -140,6 +145,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         // The session row just moved to granted in this transaction: that is the gate, so this source is new.
         var balance = await ledger.CreditClaimedSourceAsync(tx,
             new Posting(purchase.AccountId, purchase.Credits, PurchaseKind, SourceKind, purchase.SessionId, reason), email, cancellationToken);
+        await Outbox.EnqueueAsync(tx, StripeChanges.Granted(purchase, balance), ledger.Now(), cancellationToken);
         if (customer is { Length: > 0 })
         {
             await CheckoutPayments.LinkCustomerAsync(tx, customer, purchase.AccountId, ledger.Now(), cancellationToken);
