@@ -11,7 +11,7 @@ public sealed class BackoffTests
     [InlineData(1, 5_000)]
     [InlineData(2, 10_000)]
     [InlineData(3, 20_000)]
-    [InlineData(12, 6 * 3_600_000)]
+    [InlineData(14, 6 * 3_600_000)]
     [InlineData(40, 6 * 3_600_000)]
     public void Delays_double_from_5_seconds_up_to_6_hours_with_jitter_of_a_quarter(long attempts, long delay)
     {

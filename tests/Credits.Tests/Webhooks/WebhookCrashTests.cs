@@ -21,7 +21,7 @@ public abstract class WebhookCrashTests<TFixture>(TFixture db) : IClassFixture<T
     {
         Assert.SkipWhen(db.SkipReason is not null, db.SkipReason ?? "");
         await using var receiver = await WebhookReceiver.StartAsync();
-        receiver.Delay = TimeSpan.FromMilliseconds(300);
+        receiver.Delay = TimeSpan.FromSeconds(3);
         var secret = WebhookEndpoints.NewSecret();
         var environment = new Dictionary<string, string?>
         {
@@ -35,14 +35,16 @@ public abstract class WebhookCrashTests<TFixture>(TFixture db) : IClassFixture<T
                 using var response = await doomed.PostEventAsync(StripeEvents.Paid(StripeEvents.NewId("u"), 10), TestContext.Current.CancellationToken);
                 Assert.True(response.IsSuccessStatusCode);
             }
-            await receiver.WaitForAsync(r => r.Count >= 2);
+            await receiver.WaitForAsync(r => r.Count >= 1);
             await doomed.KillAsync();
         }
         await using var database = new LedgerDatabase(db.Settings());
         var written = (await database.ReadAsync(c => Dapper.SqlMapper.QueryAsync<string>(c,
             "SELECT id FROM webhook_messages WHERE endpoint_id = @id", new { id = WebhookEndpoints.ConfiguredId }), TestContext.Current.CancellationToken)).ToHashSet();
         Assert.Equal(30, written.Count);
-        Assert.True(receiver.Requests.Select(r => r.Id).Distinct().Count() < 30, "everything was delivered before the kill; nothing was tested");
+        var delivered = await database.ReadAsync(c => Dapper.SqlMapper.ExecuteScalarAsync<long>(c,
+            $"SELECT COUNT(*) FROM webhook_messages WHERE status = '{MessageStatus.Delivered}'"), TestContext.Current.CancellationToken);
+        Assert.True(delivered < 30, "everything was delivered before the kill; nothing was tested");
 
         await using var restarted = await ServerProcess.StartAsync(environment);
         // A message claimed when the process died waits out its lease (15 s) and is sent again.
