@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Credits.Ledger.Storage;
+using Credits.Ledger.Webhooks;
 using Dapper;
 
 namespace Credits.Ledger;
@@ -68,6 +69,7 @@ public sealed class Holds(CreditLedger ledger)
         await tx.ExecuteAsync(
             $"INSERT INTO holds ({Columns}) VALUES (@Id, @AccountId, @Credits, @Status, 0, @ExpiresAt, @CreatedAt, @UpdatedAt)",
             hold, cancellationToken);
+        await Outbox.EnqueueAsync(tx, LedgerChanges.HoldPlaced(hold, funds), now, cancellationToken);
         return await CommitAsync(tx, accountId, key, new HoldResult(HoldOutcome.Placed, hold, funds), cancellationToken);
     }
 
@@ -114,6 +116,7 @@ public sealed class Holds(CreditLedger ledger)
             now, cancellationToken);
         // Credits held before a lot expired stay capturable: the capture reaches expired remainders after the live ones.
         await Lots.TakeAsync(tx, entryId, hold.AccountId, amount, now, cancellationToken, includeExpired: true);
+        await Outbox.EnqueueAsync(tx, LedgerChanges.Captured(hold, amount, funds), now, cancellationToken);
         return await CommitAsync(tx, hold.AccountId, key,
             new HoldResult(HoldOutcome.Captured, hold with { Status = HoldStatus.Captured, Captured = amount, UpdatedAt = now }, funds), cancellationToken);
     }

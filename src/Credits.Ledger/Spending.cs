@@ -1,4 +1,5 @@
 using Credits.Ledger.Storage;
+using Credits.Ledger.Webhooks;
 
 namespace Credits.Ledger;
 
@@ -144,7 +145,9 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
                 new { accountId, key, kind, credits, reason, hash, now, sourceId = SourceId(accountId, key), category = lots.Category, expiresAt = lots.ExpiresAt },
                 token) is { } moved)
             {
-                return new MovementResult(MovementOutcome.Done, new Movement(moved.EntryId, accountId, kind, credits, reason, moved.Balance, moved.Held, now));
+                var fast = new Movement(moved.EntryId, accountId, kind, credits, reason, moved.Balance, moved.Held, now);
+                await Outbox.EnqueueAsync(tx, LedgerChanges.Moved(fast), now, token);
+                return new MovementResult(MovementOutcome.Done, fast);
             }
             return await MoveInAsync(tx, kind, accountId, key, credits, reason, lots, hash, moveSql, now, token);
         }, cancellationToken);
@@ -174,6 +177,7 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
         await Lots.ApplyAsync(tx, entryId, posting, lots, now, cancellationToken);
         var movement = new Movement(entryId, accountId, kind, credits, reason, funds.Balance, funds.Held, now);
         await IdempotencyKeys.CompleteAsync(tx, key, movement, cancellationToken);
+        await Outbox.EnqueueAsync(tx, LedgerChanges.Moved(movement), now, cancellationToken);
         return new MovementResult(MovementOutcome.Done, movement);
     }
 

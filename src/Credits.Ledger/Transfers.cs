@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Credits.Ledger.Storage;
+using Credits.Ledger.Webhooks;
 
 namespace Credits.Ledger;
 
@@ -77,6 +78,7 @@ public sealed class Transfers(CreditLedger ledger)
         await Lots.GrantAsync(tx, inId, toAccount, credits, LotTerms.Promotion with { Slices = slices }, InKind, sourceId, now, cancellationToken);
         var transfer = new Transfer(outId, fromAccount, toAccount, credits, reason, from!.Balance, from.Held, to!.Balance, now);
         await IdempotencyKeys.CompleteAsync(tx, fromAccount, key, JsonSerializer.Serialize(transfer), cancellationToken);
+        await Outbox.EnqueueAsync(tx, LedgerChanges.TransferredOut(fromAccount, credits, from), now, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return new TransferResult(TransferOutcome.Done, transfer);
     }

@@ -9,6 +9,7 @@ using Credits.Ledger.Storage;
 using Credits.Stripe;
 using Credits.Stripe.Api;
 using Credits.Telemetry;
+using Credits.Webhooks;
 using Microsoft.Extensions.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -92,6 +93,7 @@ public static class CreditsApp
         services.AddSingleton<WebhookBodyGate>();
         services.AddHostedService<SchemaStartup>();
         services.AddHostedService<LotExpiryService>();
+        services.AddWebhooks();
         services.AddOptions<HostOptions>().Configure<IOptions<CreditsOptions>>((host, credits) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(credits.Value.ShutdownSeconds));
 
@@ -144,6 +146,7 @@ public static class CreditsApp
         api.MapSpendingApi();
         api.MapHoldsApi();
         api.MapMovesApi();
+        api.MapWebhooksApi();
         return app;
     }
 

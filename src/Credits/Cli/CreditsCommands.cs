@@ -19,6 +19,7 @@ public static class CreditsCommands
         root.Subcommands.Add(UsersCommand.Create());
         root.Subcommands.Add(PaymentsCommand.Create());
         root.Subcommands.Add(EventsCommand.Create());
+        root.Subcommands.Add(WebhooksCommand.Create());
         return root;
     }
 }

@@ -101,13 +101,21 @@ public sealed class CreditsOptions
     [ConfigurationKeyName("CREDITS_MAX_CONNECTIONS")]
     public int MaxConnections { get; set; } = 1000;
 
+    /// <summary>Where outbound webhooks go in the simple case (one endpoint of every event type); with <see cref="OutboundWebhookSecret"/>.</summary>
+    [ConfigurationKeyName("CREDITS_WEBHOOK_URL")]
+    public string? WebhookUrl { get; set; }
+
+    /// <summary>The Standard Webhooks secret (whsec_ + base64) that signs what goes to <see cref="WebhookUrl"/>.</summary>
+    [ConfigurationKeyName("CREDITS_WEBHOOK_SECRET")]
+    public string? OutboundWebhookSecret { get; set; }
+
     public IReadOnlyList<string> WebhookSecrets() =>
         (StripeWebhookSecret ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>Null when valid, else a sentence naming the bad setting.</summary>
     public string? Validate()
     {
-        if ((WebhookSecretError() ?? ApiKeyError()) is { } secretError)
+        if ((WebhookSecretError() ?? ApiKeyError() ?? Credits.Webhooks.OutboundSettings.Problem(WebhookUrl, OutboundWebhookSecret)) is { } secretError)
         {
             return secretError;
         }

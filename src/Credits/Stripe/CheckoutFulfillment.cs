@@ -1,6 +1,8 @@
 using Credits.Configuration;
 using Credits.Ledger;
 using Credits.Ledger.Storage;
+using Credits.Ledger.Webhooks;
+using Credits.Webhooks;
 using Credits.Stripe.Api;
 using Microsoft.Extensions.Options;
 
@@ -102,10 +104,13 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         var resolution = await resolver.ResolveAsync(tx, session, cancellationToken);
         if (!resolution.IsComplete)
         {
-            return await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Unmatched, resolution.UserId, resolution.Credits,
-                    resolution.Problem, eventId, now, [PaymentStatus.Pending], resolution, cancellationToken)
-                ? new EventOutcome(EventStatus.Unmatched, 0, resolution.UserId, $"parked for an operator ({resolution.ReasonCode}): {resolution.Problem}")
-                : await ExistingAsync(tx, session.Id, cancellationToken);
+            if (!await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Unmatched, resolution.UserId, resolution.Credits,
+                    resolution.Problem, eventId, now, [PaymentStatus.Pending], resolution, cancellationToken))
+            {
+                return await ExistingAsync(tx, session.Id, cancellationToken);
+            }
+            await Outbox.EnqueueAsync(tx, StripeChanges.Unmatched(session, resolution), now, cancellationToken);
+            return new EventOutcome(EventStatus.Unmatched, 0, resolution.UserId, $"parked for an operator ({resolution.ReasonCode}): {resolution.Problem}");
         }
 
         var userId = resolution.UserId!;
@@ -155,6 +160,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         var balance = await ledger.CreateOrCreditAccountAsync(tx,
             new Posting(purchase.AccountId, purchase.Credits, PurchaseKind, SourceKind, purchase.SessionId, reason),
             new LotTerms(Lots.Paid, expiresAt), email, cancellationToken);
+        await Outbox.EnqueueAsync(tx, StripeChanges.Granted(purchase, balance), ledger.Now(), cancellationToken);
         if (customer is { Length: > 0 })
         {
             await CheckoutPayments.LinkCustomerAsync(tx, customer, purchase.AccountId, ledger.Now(), cancellationToken);

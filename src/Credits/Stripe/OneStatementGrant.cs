@@ -103,4 +103,7 @@ public sealed record OneStatementGrant(CheckoutSession Session, string AccountId
         ?? throw new InvalidOperationException("The grant statement returned no row.");
 
     public sealed record Result(long Claimed, long Granted, long? Balance);
+
+    /// <summary>The purchase as the statement grants it.</summary>
+    public GrantedPurchase Purchase => new() { SessionId = Session.Id, AccountId = AccountId, Credits = Credits, PaymentIntent = Session.PaymentIntent ?? "" };
 }

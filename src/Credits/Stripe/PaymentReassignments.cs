@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Credits.Ledger;
 using Credits.Ledger.Storage;
+using Credits.Ledger.Webhooks;
+using Credits.Webhooks;
 
 namespace Credits.Stripe;
 
@@ -123,6 +125,8 @@ public sealed partial class PaymentReassignments(CreditLedger ledger, ILogger<Pa
             : fromBalance < 0
                 ? $"{remaining} credits moved from user {owner.AccountId} to user {toUser}; user {owner.AccountId} had spent some of them and now has a negative balance ({fromBalance})"
                 : $"{remaining} credits moved from user {owner.AccountId} to user {toUser}";
+        await Outbox.EnqueueAsync(tx, StripeChanges.Reassigned(sessionId, owner.AccountId, toUser, remaining, toBalance,
+            (await ledger.GetAccountAsync(tx, owner.AccountId, cancellationToken))!), now, cancellationToken);
         return new Reassignment(sessionId, "reassigned", owner.AccountId, toUser, remaining, fromBalance, toBalance, detail);
     }
 

@@ -1,5 +1,7 @@
 using Credits.Ledger;
 using Credits.Ledger.Storage;
+using Credits.Ledger.Webhooks;
+using Credits.Webhooks;
 
 namespace Credits.Stripe;
 
@@ -144,6 +146,8 @@ public sealed class PaymentReversals(CreditLedger ledger)
         var posted = await ledger.PostAsync(tx,
             new Posting(purchase.AccountId, credits, facts.Kind, facts.Kind, facts.SourceId, $"{Describe(facts)} of checkout session {purchase.SessionId}"),
             cancellationToken, new LotTerms(Lots.Paid) { TakeFirstFrom = purchase.SessionId, RestoreToSource = purchase.SessionId });
+        await Outbox.EnqueueAsync(tx, StripeChanges.Reversed(facts, purchase, credits, (await ledger.GetAccountAsync(tx, purchase.AccountId, cancellationToken))!),
+            ledger.Now(), cancellationToken);
         return posted.Balance;
     }
 

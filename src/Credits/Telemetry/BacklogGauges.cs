@@ -22,6 +22,7 @@ public sealed class BacklogGauges
     private StatsQueries.Backlog _backlog = new();
     private DateTimeOffset? _readAt;
     private int _databaseUp = 1;
+    private long? _outboxOldestAt;
 
     public BacklogGauges(LedgerDatabase database, TimeProvider time, IMeterFactory meterFactory)
     {
@@ -36,6 +37,8 @@ public sealed class BacklogGauges
             "Age of the oldest failed webhook event; 0 when there is none.");
         meter.CreateObservableGauge("credits.payments.oldest_unmatched_age", () => AgeSeconds(_backlog.OldestUnmatchedAt), "s",
             "Age of the oldest payment parked as unmatched; 0 when there is none.");
+        meter.CreateObservableGauge("credits.webhook.outbox_oldest_age", () => AgeSeconds(_outboxOldestAt), "s",
+            "Age of the oldest outbound webhook message not delivered yet; 0 when the outbox is empty.");
         meter.CreateObservableGauge("credits.database.up", () => _databaseUp, null,
             "1 when the last read of the backlog gauges reached the database, 0 when it failed.");
     }
@@ -52,6 +55,7 @@ public sealed class BacklogGauges
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(ReadTimeout);
             _backlog = await StatsQueries.BacklogAsync(_database, timeout.Token);
+            _outboxOldestAt = await Credits.Ledger.Webhooks.Outbox.OldestPendingAsync(_database, timeout.Token);
             _readAt = _time.GetUtcNow();
             _databaseUp = 1;
         }

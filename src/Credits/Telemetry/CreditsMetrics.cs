@@ -14,6 +14,7 @@ public sealed class CreditsMetrics
     private readonly Histogram<double> _webhookDuration;
     private readonly Counter<long> _oneStatementGrants;
     private readonly Counter<long> _webhookResponses;
+    private readonly Counter<long> _webhookDeliveries;
     private readonly RecentLatency _recentLatency;
 
     public CreditsMetrics(IMeterFactory meterFactory, RecentLatency recentLatency)
@@ -29,6 +30,8 @@ public sealed class CreditsMetrics
             "Grants made by the one-statement path on PostgreSQL; every other event takes the per-statement path.");
         _webhookResponses = meter.CreateCounter<long>("credits.webhook.responses", "{response}",
             "Answers sent to webhook deliveries, by HTTP status code (5xx ones make Stripe retry).");
+        _webhookDeliveries = meter.CreateCounter<long>("credits.webhook.deliveries", "{attempt}",
+            "Outbound webhook attempts, by status: delivered, retrying (failed, tried again later) or failed (gave up after 3 days).");
         _webhookDuration = meter.CreateHistogram<double>("credits.webhook.duration", "s", "Time to verify, process and commit one webhook event.");
     }
 
@@ -53,6 +56,8 @@ public sealed class CreditsMetrics
 
     public void WebhookAnswered(int statusCode) =>
         _webhookResponses.Add(1, new KeyValuePair<string, object?>("code", statusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    public void WebhookDelivery(string status) => _webhookDeliveries.Add(1, new KeyValuePair<string, object?>("status", status));
 
     public void OneStatementGrant() => _oneStatementGrants.Add(1);
 

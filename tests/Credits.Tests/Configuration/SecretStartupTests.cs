@@ -31,6 +31,9 @@ public abstract class SecretStartupTests<TFixture>(TFixture db) : IClassFixture<
         { "env", "CREDITS_API_KEY", "", "CREDITS_API_KEY is set but empty" },
         { "env", "CREDITS_API_KEY", "  ", "CREDITS_API_KEY is set but empty" },
         { "env", "CREDITS_API_KEY", "abcdefghij0123456789xyz", "CREDITS_API_KEY has 23 characters, fewer than 24" },
+        { "env", "CREDITS_WEBHOOK_URL", "http://x/h", "CREDITS_WEBHOOK_URL is set but CREDITS_WEBHOOK_SECRET is not" },
+        { "env", "CREDITS_WEBHOOK_SECRET", "whsec_MTIzNDU2Nzg5MA==", "CREDITS_WEBHOOK_SECRET is set but CREDITS_WEBHOOK_URL is not" },
+        { "arg", "CREDITS_WEBHOOK_URL", "ftp://x", "CREDITS_WEBHOOK_URL 'ftp://x' is not an http or https URL." },
         { "arg", "STRIPE_WEBHOOK_SECRET", "whsec_", "STRIPE_WEBHOOK_SECRET has 0 characters after whsec_" },
         { "arg", "CREDITS_API_KEY", "abcdefghij0123456789xyz", "CREDITS_API_KEY has 23 characters, fewer than 24" },
     };

@@ -27,7 +27,7 @@ public abstract partial class AlertRulesTests<TFixture>(TFixture db) : IClassFix
     {
         var exported = await ScrapeAsync();
         var rules = Rules();
-        Assert.Equal(5, rules.Count);
+        Assert.Equal(6, rules.Count);
 
         foreach (var (alert, expr, _) in rules)
         {
@@ -55,7 +55,7 @@ public abstract partial class AlertRulesTests<TFixture>(TFixture db) : IClassFix
         Assert.All(rules, rule => Assert.Contains(rule.Alert, tests.FiringAlerts));
 
         var check = await PromtoolAsync("check", "rules", "alerts.yml");
-        Assert.True(check.ExitCode == 0 && check.Output.Contains("SUCCESS: 5 rules found", StringComparison.Ordinal), check.Output);
+        Assert.True(check.ExitCode == 0 && check.Output.Contains("SUCCESS: 6 rules found", StringComparison.Ordinal), check.Output);
         var unit = await PromtoolAsync("test", "rules", "alerts.test.yml");
         Assert.True(unit.ExitCode == 0 && unit.Output.Contains("SUCCESS", StringComparison.Ordinal), unit.Output);
     }

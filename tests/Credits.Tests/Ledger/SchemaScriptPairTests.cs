@@ -24,6 +24,9 @@ public sealed class SchemaScriptPairTests
         ["0009_credit_lots.sql"] = (
             ["id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"],
             ["id          INTEGER PRIMARY KEY AUTOINCREMENT,"]),
+        ["0010_webhook_outbox.sql"] = (
+            ["seq                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"],
+            ["seq                 INTEGER PRIMARY KEY AUTOINCREMENT,"]),
     };
 
     private static readonly Assembly Ledger = typeof(CreditLedger).Assembly;

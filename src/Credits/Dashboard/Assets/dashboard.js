@@ -135,10 +135,13 @@
     if (busy || !sessionStorage.getItem(KEY)) return;
     busy = true;
     try {
-      const [stats, unmatched, failed] = await Promise.all([
+      const [stats, unmatched, failed, endpoints, pending, undelivered] = await Promise.all([
         api("GET", "/api/stats"),
         api("GET", "/api/payments/unmatched?limit=50"),
         api("GET", "/api/events?status=failed&limit=20"),
+        api("GET", "/api/webhook-endpoints"),
+        api("GET", "/api/webhook-deliveries?status=pending&limit=50"),
+        api("GET", "/api/webhook-deliveries?status=failed&limit=20"),
       ]);
       lastStats = stats;
       renderEvents();
@@ -146,6 +149,7 @@
       renderLatest(stats.latest_events || []);
       renderUnmatched(unmatched.payments || []);
       renderFailed(failed.events || []);
+      renderOutbox(endpoints.endpoints || [], [...(undelivered.deliveries || []), ...(pending.deliveries || []).reverse()]);
       if (shownUser) await loadUser(shownUser, false);
       showError("");
       say(actionResult ?? `Updated ${time(stats.generated_at)} · refreshes every ${REFRESH_MS / 1000} s`);
@@ -350,6 +354,44 @@
       el("div", { class: "what" },
         el("p", {}, el("span", { class: "mono", text: e.id }), ` · ${e.type} · ${number(e.attempts)} attempt(s) · ${dateTime(e.received_at)}`),
         el("p", { class: "error-text", text: e.error || "no error recorded" })),
+      button);
+  }
+
+  // ---- outbound webhooks ---------------------------------------------------------------------
+
+  function renderOutbox(endpoints, deliveries) {
+    const disabled = endpoints.filter((e) => !e.enabled);
+    $("outbox-count").textContent = `(${deliveries.length})`;
+    $("outbox-empty").hidden = deliveries.length + disabled.length > 0;
+    const rows = [
+      ...disabled.map((e) => ({ key: `ep:${e.id}`, make: () => el("li", { "data-key": `ep:${e.id}`, "data-endpoint": e.id },
+        el("div", { class: "what" },
+          el("p", {}, el("span", { class: "mono", text: e.id }), ` · ${e.url} · disabled`),
+          el("p", { class: "error-text", text: e.disabled_reason || "disabled" }))) })),
+      ...deliveries.map((d) => ({ key: `msg:${d.id}:${d.status}:${d.attempts}`, make: () => deliveryRow(d) })),
+    ];
+    keyedRows($("outbox"), rows, (r) => r.key, (r) => r.make());
+  }
+
+  function deliveryRow(d) {
+    const button = el("button", { type: "button", "aria-label": `Retry message ${d.id}`, text: "Retry" });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await api("POST", `/api/webhook-deliveries/${encodeURIComponent(d.id)}/retry`);
+        showError("");
+        sayResult(`Message ${d.id} queued to send again.`);
+        await refresh();
+      } catch (err) {
+        if (err.status !== 401) showError(`Could not retry ${d.id}: ${err.message}`);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return el("li", { "data-key": `msg:${d.id}:${d.status}:${d.attempts}`, "data-message": d.id },
+      el("div", { class: "what" },
+        el("p", {}, badge(d.status), " ", el("span", { class: "mono", text: d.type }), ` · ${d.user_id || "no user"} · ${number(d.attempts)} attempt(s) · ${dateTime(d.created_at)}`),
+        el("p", { class: "error-text", text: d.last_error || (d.attempts ? `last answer ${d.last_status_code}` : "waiting for its first attempt") })),
       button);
   }
 

@@ -1,0 +1,53 @@
+namespace Credits.Ledger.Webhooks;
+
+/// <summary>
+/// The outbox messages of the API's money movements. <c>data.source</c> says what moved the
+/// credits (the ledger source kind), so a platform can tell a spend from a hold's capture.
+/// </summary>
+public static class LedgerChanges
+{
+    /// <summary>A spend (credits.spent) or a manual grant (credits.granted) through the API.</summary>
+    public static OutboxChange Moved(Movement movement)
+    {
+        var spent = movement.Kind == Spending.SpendKind;
+        var after = movement.Balance - movement.Held;
+        return new OutboxChange(spent ? WebhookEventTypes.CreditsSpent : WebhookEventTypes.CreditsGranted, movement.AccountId,
+            new
+            {
+                account_id = movement.AccountId,
+                credits = movement.Credits,
+                balance = movement.Balance,
+                available = after,
+                source = movement.Kind,
+                reason = movement.Reason,
+                ledger_entry_id = movement.EntryId,
+            },
+            spent ? new Crossing(after + movement.Credits, after, movement.Balance) : null);
+    }
+
+    /// <summary>A hold's capture: credits.spent. The available balance before counts the hold's own credits as reserved.</summary>
+    public static OutboxChange Captured(Hold hold, long amount, Funds after) =>
+        new(WebhookEventTypes.CreditsSpent, hold.AccountId,
+            new
+            {
+                account_id = hold.AccountId,
+                credits = amount,
+                balance = after.Balance,
+                available = after.Available,
+                source = Holds.CaptureSourceKind,
+                hold_id = hold.Id,
+            },
+            new Crossing(after.Available + amount - hold.Credits, after.Available, after.Balance));
+
+    /// <summary>
+    /// A new hold lowers the available balance without a ledger row, so it only reports a
+    /// balance.low crossing.
+    /// </summary>
+    public static OutboxChange HoldPlaced(Hold hold, Funds after) =>
+        new(null, hold.AccountId, new { }, new Crossing(after.Available + hold.Credits, after.Available, after.Balance));
+
+    /// <summary>A transfer is the platform's own request, answered with both balances; it reports only the sender's balance.low crossing.</summary>
+    public static OutboxChange TransferredOut(string accountId, long credits, Funds after) =>
+        new(null, accountId, new { }, new Crossing(after.Available + credits, after.Available, after.Balance));
+
+}
