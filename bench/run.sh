@@ -26,7 +26,7 @@ BUILD=1
 NODE=1           # the Node reference row; --no-node (or no node/npm on PATH) leaves it out
 BATCH_CLIENTS="" # pgbench clients for the batched hot path; default senders / batch, rounded up
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=$2; shift 2 ;;
