@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # One command for the throughput benchmark (docs/benchmarks.md): builds Release, starts a
 # throwaway PostgreSQL 15 (fsync and synchronous_commit on), runs pgbench with the hot-path
-# script and the one-statement baseline, then the real server against PostgreSQL and against
-# SQLite under the load generator, and prints one table side by side. Everything it starts is
-# stopped on exit.
-#
+# script and the one-statement baseline, then the real server against PostgreSQL, pgbench with the
+# hot path batched as the server batched it, the Node reference (bench/node-reference) against the
+# same PostgreSQL, and the server against SQLite under the load generator, and prints one table
+# side by side. Everything it starts is stopped on exit.
 #   bench/run.sh [--runs N] [--duration S] [--pgbench-duration S] [--events N] [--warmup N]
-#                [--senders N] [--users N] [--spend] [--no-build]
+#                [--senders N] [--users N] [--spend] [--no-build] [--no-node] [--batch-clients N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,8 +23,10 @@ SENDERS=16
 USERS=1000
 SPEND=0
 BUILD=1
+NODE=1           # the Node reference row; --no-node (or no node/npm on PATH) leaves it out
+BATCH_CLIENTS="" # pgbench clients for the batched hot path; default senders / batch, rounded up
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=$2; shift 2 ;;
@@ -36,6 +38,8 @@ while [ $# -gt 0 ]; do
     --users) USERS=$2; shift 2 ;;
     --spend) SPEND=1; shift ;;
     --no-build) BUILD=0; shift ;;
+    --no-node) NODE=0; shift ;;
+    --batch-clients) BATCH_CLIENTS=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "unknown option $1" >&2; usage 2 ;;
   esac
@@ -100,6 +104,18 @@ if [ "$BUILD" = 1 ]; then
 fi
 [ -f "$CREDITS_DLL" ] || { echo "$CREDITS_DLL is missing: run without --no-build once" >&2; exit 1; }
 
+# The Node reference: pinned dependencies installed by `npm ci` into a cache outside the repo.
+if [ "$NODE" = 1 ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+  echo "== Node reference SKIPPED: node or npm is not on PATH (install Node.js >= 18, or pass --no-node)"
+  NODE=0
+elif [ "$NODE" = 1 ]; then
+  echo "== Node reference (bench/node-reference, node $(node --version)): npm ci into the cache"
+  NODE_DIR=$(bench/node-reference/install.sh) || { echo "npm ci of bench/node-reference failed" >&2; exit 1; }
+  echo "   $NODE_DIR"
+else
+  echo "== Node reference skipped (--no-node)"
+fi
+
 echo "== PostgreSQL from $PGBIN (fsync=on, synchronous_commit=on)"
 PGPORT=$(free_port)
 [ "$(id -u)" = 0 ] && chown postgres "$WORK"
@@ -119,10 +135,10 @@ new_database() {
   DATABASE_URL=$(pg_url "$1") dotnet "$CREDITS_DLL" migrate >/dev/null
 }
 
-# pgbench <script> <database>: prints transactions per second.
+# pgbench <script> <database> [clients]: prints transactions per second.
 run_pgbench() {
-  local out
-  out=$("$PGBIN/pgbench" -n -M extended -c "$SENDERS" -j 2 -T "$PGBENCH_DURATION" -f "$1" \
+  local out clients=${3:-$SENDERS}
+  out=$("$PGBIN/pgbench" -n -M extended -c "$clients" -j $((clients < 2 ? 1 : 2)) -T "$PGBENCH_DURATION" -f "$1" \
     -h 127.0.0.1 -p "$PGPORT" -U postgres "$2" 2>&1) || { echo "$out" >&2; echo "-"; return; }
   sed -nE 's/^tps = ([0-9.]+).*/\1/p' <<<"$out" | cut -d. -f1
 }
@@ -131,11 +147,24 @@ run_pgbench() {
 # SERVER_URL and READY_MS (from launch until GET /readyz answers 200).
 start_server() {
   local log=$1; shift
-  local port started
-  port=$(free_port)
+  start_process "$log" "$(free_port)" env "$@" dotnet "$CREDITS_DLL" serve --urls "http://127.0.0.1:{PORT}"
+}
+
+# start_node_reference <log> <database>: the Node reference on the same PostgreSQL, same contract.
+start_node_reference() {
+  local port; port=$(free_port)
+  start_process "$1" "$port" env PGHOST=127.0.0.1 PGPORT="$PGPORT" PGUSER=postgres PGDATABASE="$2" PORT="$port" \
+    node "$NODE_DIR/server.js"
+}
+
+# start_process <log> <port> <command...>: {PORT} in the command is replaced by the port.
+start_process() {
+  local log=$1 port=$2; shift 2
+  local started args=()
+  for a in "$@"; do args+=("${a//\{PORT\}/$port}"); done
   SERVER_URL="http://127.0.0.1:$port"
   started=$(date +%s%N)
-  env "$@" dotnet "$CREDITS_DLL" serve --urls "$SERVER_URL" >"$log" 2>&1 &
+  "${args[@]}" >"$log" 2>&1 &
   SERVER_PID=$!
   until curl -sf -o /dev/null "$SERVER_URL/readyz"; do
     if ! kill -0 "$SERVER_PID" 2>/dev/null || [ $(( ($(date +%s%N) - started) / 1000000000 )) -gt 60 ]; then
@@ -169,6 +198,14 @@ peak_rss() { awk '/^VmHWM:/ {printf "%d", $2 / 1024}' "/proc/$SERVER_PID/status"
 
 field() { local v; v=$(sed -nE "s/.* $1=([^ ]+).*/\1/p" <<<"$2"); echo "${v:--}"; }
 
+# The running server's mean group-commit batch (items / transactions from /metrics, as bench/ab.sh
+# prints it), rounded to the nearest whole grant, at least 1; "-" when the metrics are missing.
+mean_batch() {
+  curl -s "$SERVER_URL/metrics" | awk '
+    /^credits_group_commit_items_total/ {i += $NF} /^credits_group_commit_transactions_total/ {t += $NF}
+    END {if (t > 0) {n = int(i / t + 0.5); print (n < 1 ? 1 : n), sprintf("%.2f", i / t), int(i), int(t)} else print "- - - -"}'
+}
+
 ROWS=()
 for run in $(seq 1 "$RUNS"); do
   echo "== run $run of $RUNS"
@@ -188,7 +225,30 @@ for run in $(seq 1 "$RUNS"); do
   PG_SPEND=""
   [ "$SPEND" = 1 ] && PG_SPEND=$(run_load "postgres-spend" --spend)
   PG_RSS=$(peak_rss)
+  read -r BATCH BATCH_MEAN BATCH_ITEMS BATCH_TX <<<"$(mean_batch)"
   stop_server
+
+  PGB_BATCH="-"
+  if [ "$BATCH" != "-" ]; then
+    clients=${BATCH_CLIENTS:-$(( (SENDERS + BATCH - 1) / BATCH ))}
+    echo "   server's mean batch: $BATCH_ITEMS grants in $BATCH_TX commits = $BATCH_MEAN per commit -> $BATCH"
+    bench/hotpath-batch.sh "$BATCH" >"$WORK/hotpath-x$BATCH.sql"
+    echo "   pgbench hot path x$BATCH per transaction (bench/hotpath-batch.sh $BATCH), $clients clients, ${PGBENCH_DURATION} s"
+    BATCH_TPS=$(run_pgbench "$WORK/hotpath-x$BATCH.sql" "pgbench_$run" "$clients")
+    [ "$BATCH_TPS" != "-" ] && PGB_BATCH=$((BATCH_TPS * BATCH))
+    echo "   -> $BATCH_TPS tps = $PGB_BATCH events/s"
+  else
+    echo "   no credits_group_commit_* counters in /metrics: the batched pgbench row is left out"
+  fi
+
+  NODE_RES=""
+  if [ "$NODE" = 1 ]; then
+    echo "   Node reference (Express + stripe-node + pg, 3 statements per event) on PostgreSQL"
+    psql_admin -c "CREATE DATABASE node_$run" >/dev/null
+    start_node_reference "$WORK/node-$run.log" "node_$run"
+    NODE_RES=$(run_load "node")
+    stop_server
+  fi
 
   echo "   Credits on SQLite"
   SQLITE_DIR="$WORK/sqlite-$run"
@@ -202,7 +262,7 @@ for run in $(seq 1 "$RUNS"); do
   SQ_RSS=$(peak_rss)
   stop_server
 
-  ROWS+=("$run $HOT $ONE $(field per_s "$PG") $(field p99_ms "$PG") $(field per_s "$SQ") $(field p99_ms "$SQ") $PG_RSS $SQ_RSS $PG_READY $SQ_READY $(field per_s "$PG_SPEND") $(field per_s "$SQ_SPEND")")
+  ROWS+=("$run $HOT $ONE $(field per_s "$PG") $(field p99_ms "$PG") $(field per_s "$SQ") $(field p99_ms "$SQ") $PG_RSS $SQ_RSS $PG_READY $SQ_READY $(field per_s "$PG_SPEND") $(field per_s "$SQ_SPEND") $BATCH $PGB_BATCH $(field per_s "$NODE_RES") $(field p99_ms "$NODE_RES")")
 done
 
 # Column-wise medians over the runs (the machine is shared: single runs are noisy).
@@ -210,11 +270,14 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) p
 column() { for row in "${ROWS[@]}"; do awk -v c="$1" '{print $c}' <<<"$row"; done | grep -Ev '^(-|)$' | median; }
 
 print_row() {
-  # run hot one pg pg99 sq sq99 pgrss sqrss pgready sqready pgspend sqspend
-  awk -v spend="$SPEND" '{
-    ratio = ($3 > 0 && $4 ~ /^[0-9.]+$/) ? sprintf("%.2fx", $4 / $3) : "-";
-    printf "%-7s %9s %9s %10s %7s %7s %10s %7s %12s %12s", $1, $2, $3, $4, $5, ratio, $6, $7, $8 "/" $9, $10 "/" $11;
+  # run hot one pg pg99 sq sq99 pgrss sqrss pgready sqready pgspend sqspend batch pgbbatch node node99
+  awk -v spend="$SPEND" -v node="$NODE" '
+  function ratio(a, b) { return (b ~ /^[0-9.]+$/ && b > 0 && a ~ /^[0-9.]+$/) ? sprintf("%.2fx", a / b) : "-" }
+  {
+    printf "%-7s %9s %9s %10s %7s %7s %10s %7s %12s %12s", $1, $2, $3, $4, $5, ratio($4, $3), $6, $7, $8 "/" $9, $10 "/" $11;
     if (spend == 1) printf " %11s %11s", $12, $13;
+    printf " %5s %10s %7s", $14, $15, ratio($4, $15);
+    if (node == 1) printf " %10s %8s %7s", $16, $17, ratio($4, $16);
     printf "\n";
   }' <<<"$1"
 }
@@ -223,14 +286,25 @@ echo
 echo "== results: $SENDERS senders/clients, pgbench ${PGBENCH_DURATION} s, load up to $EVENTS events or ${DURATION} s after $WARMUP warm-up, $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC')"
 header=$(printf "%-7s %9s %9s %10s %7s %7s %10s %7s %12s %12s" run "pgb-hot" "pgb-1" "PG ev/s" "PG p99" "PG/1" "SQL ev/s" "SQL p99" "RSS MiB" "ready ms")
 [ "$SPEND" = 1 ] && header="$header $(printf "%11s %11s" "PG spend/s" "SQL spend/s")"
+header="$header $(printf "%5s %10s %7s" "batch" "pgb-xN" "PG/xN")"
+[ "$NODE" = 1 ] && header="$header $(printf "%10s %8s %7s" "Node ev/s" "Node p99" "PG/Node")"
 echo "$header"
-printf "%-7s %9s %9s %10s %7s %7s %10s %7s %12s %12s\n" "" "(tps)" "(tps)" "" "(ms)" "" "" "(ms)" "(PG/SQLite)" "(PG/SQLite)"
+units=$(printf "%-7s %9s %9s %10s %7s %7s %10s %7s %12s %12s" "" "(tps)" "(tps)" "" "(ms)" "" "" "(ms)" "(PG/SQLite)" "(PG/SQLite)")
+[ "$SPEND" = 1 ] && units="$units $(printf "%11s %11s" "" "")"
+units="$units $(printf "%5s %10s %7s" "(N)" "(ev/s)" "")"
+[ "$NODE" = 1 ] && units="$units $(printf "%10s %8s %7s" "" "(ms)" "")"
+echo "$units"
 for row in "${ROWS[@]}"; do print_row "$row"; done
 if [ "$RUNS" -gt 1 ]; then
-  print_row "median $(for c in $(seq 2 13); do column "$c"; done | tr '\n' ' ')"
+  print_row "median $(for c in $(seq 2 17); do column "$c"; done | tr '\n' ' ')"
 fi
 echo "pgb-hot: bench/hotpath.sql (the server's SQL for one granted event, one transaction); pgb-1: bench/single-statement.sql;"
 echo "PG/1: Credits on PostgreSQL over pgbench one statement; ready: launch until GET /readyz = 200; RSS: VmHWM."
+echo "batch: the server's mean group commit in the PG load (items/transactions from /metrics, rounded); pgb-xN: pgbench"
+echo "running bench/hotpath.sql N times per transaction (bench/hotpath-batch.sh N, senders/N clients), tps x N = events/s;"
+echo "PG/xN: Credits on PostgreSQL over it."
+[ "$NODE" = 1 ] && echo "Node: bench/node-reference (Express + stripe-node constructEvent + pg, 3 statements per event, 200 after COMMIT) on the same PostgreSQL under the same load generator; PG/Node: Credits on PostgreSQL over it."
+[ "$NODE" = 1 ] || echo "Node reference columns left out (--no-node, or node/npm missing)."
 if [ "$FAILED" != 0 ]; then
   echo "FAILED: a load run did not verify or had no successful request (see above)." >&2
   exit 1
