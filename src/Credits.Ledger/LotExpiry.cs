@@ -1,4 +1,5 @@
 using Credits.Ledger.Storage;
+using Credits.Ledger.Webhooks;
 using Dapper;
 
 namespace Credits.Ledger;
@@ -77,8 +78,10 @@ public sealed class LotExpiry(CreditLedger ledger)
             await tx.ExecuteAsync("UPDATE credit_lots SET remaining = remaining - @Remaining WHERE id = @Id", lot, cancellationToken);
             await tx.ExecuteAsync("INSERT INTO entry_lots (entry_id, lot_id, amount) VALUES (@entryId, @Id, @amount)",
                 new { entryId, lot.Id, amount = -lot.Remaining }, cancellationToken);
-            await tx.ExecuteAsync("UPDATE accounts SET balance = balance - @Remaining, updated_at = @now WHERE id = @accountId",
+            var balance = await tx.QuerySingleOrDefaultAsync<long>(
+                "UPDATE accounts SET balance = balance - @Remaining, updated_at = @now WHERE id = @accountId RETURNING balance",
                 new { lot.Remaining, now, accountId }, cancellationToken);
+            await Outbox.EnqueueAsync(tx, LedgerChanges.Expired(accountId, lot.Id, lot.Remaining, entryId.Value, balance), now, cancellationToken);
             lots++;
             credits += lot.Remaining;
         }

@@ -50,4 +50,20 @@ public static class LedgerChanges
     public static OutboxChange TransferredOut(string accountId, long credits, Funds after) =>
         new(null, accountId, new { }, new Crossing(after.Available + credits, after.Available, after.Balance));
 
+    /// <summary>
+    /// A lot's remainder booked as expired by the sweep (credits.expired). The sweep skips accounts
+    /// with active holds, so the available balance equals the balance here.
+    /// </summary>
+    public static OutboxChange Expired(string accountId, long lotId, long credits, long entryId, long balance) =>
+        new(WebhookEventTypes.CreditsExpired, accountId,
+            new
+            {
+                account_id = accountId,
+                credits,
+                balance,
+                available = balance,
+                lot_id = lotId,
+                ledger_entry_id = entryId,
+            },
+            new Crossing(balance + credits, balance, balance));
 }

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Credits.Ledger;
 using Credits.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Credits.Tests.Webhooks;
 
@@ -55,6 +57,32 @@ public abstract class OutboundWebhookTests<TFixture>(TFixture db) : IClassFixtur
         Assert.All(received, r => Assert.EndsWith($"_{endpoint}", r.Id));
         Assert.All(received, r => Assert.True(DateTimeOffset.TryParse(r.Json.GetProperty("timestamp").GetString(), out _)));
         await WaitDeliveredAsync(server, 3);
+    }
+
+    [Fact]
+    public async Task An_expired_lot_sends_credits_expired_once_with_its_lot()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var server = await StartAsync();
+        var user = await server.UserWithAsync(5);
+        var (endpoint, secret) = await server.AddEndpointAsync(receiver.Url, ["credits.expired"]);
+        // Minutes, not days: the receiver's verifier checks the signed timestamp against the real clock (5 min tolerance).
+        var expiry = server.Time.GetUtcNow().AddMinutes(1);
+        await server.ExpectAsync(HttpStatusCode.OK, server.PostJsonAsync($"/api/users/{user}/grants",
+            JsonSerializer.Serialize(new { credits = 30, reason = "promo", expires_at = expiry.ToString("O") }), "promo-lot"));
+        var lot = await server.ScalarAsync<long>("SELECT id FROM credit_lots WHERE account_id = @user AND expires_at IS NOT NULL", new { user });
+        server.Time.Advance(TimeSpan.FromMinutes(2));
+
+        var sweep = server.Services.GetRequiredService<LotExpiry>();
+        await sweep.SweepAsync(1000, Cancel);
+        await sweep.SweepAsync(1000, Cancel);
+
+        await WaitDeliveredAsync(server, 1, endpoint);
+        var expired = Assert.Single(receiver.Verified(secret));
+        Assert.Equal("credits.expired", expired.Type);
+        Assert.Equal((user, 30L, 5L, lot), (expired.Data.GetProperty("account_id").GetString(), expired.Data.GetProperty("credits").GetInt64(),
+            expired.Data.GetProperty("balance").GetInt64(), expired.Data.GetProperty("lot_id").GetInt64()));
+        Assert.Equal(5, await server.BalanceAsync(user));
     }
 
     [Fact]
