@@ -22,11 +22,9 @@ public static class ExpireCommand
         command.SetCliAction(async (context, cancellationToken) =>
         {
             var console = context.Console;
-            var options = CliConfiguration.Options(CliConfiguration.Load(context.Parse.UnmatchedTokens));
-            await using var database = new LedgerDatabase(CreditsApp.DatabaseFrom(options));
-            if (!await database.IsSchemaCurrentAsync(cancellationToken))
+            await using var database = await VerifyCommand.OpenCurrentAsync(console, context.Parse.UnmatchedTokens, cancellationToken);
+            if (database is null)
             {
-                console.MarkupLine($"[red]{Markup.Escape(database.Settings.Describe())}: the schema is missing or behind; run `credits migrate` first.[/]");
                 return VerifyCommand.Refused;
             }
             var expiry = new LotExpiry(new CreditLedger(database, TimeProvider.System));

@@ -24,11 +24,9 @@ public static class VerifyCommand
         command.SetCliAction(async (context, cancellationToken) =>
         {
             var console = context.Console;
-            var options = CliConfiguration.Options(CliConfiguration.Load(context.Parse.UnmatchedTokens));
-            await using var database = new LedgerDatabase(CreditsApp.DatabaseFrom(options));
-            if (!await database.IsSchemaCurrentAsync(cancellationToken))
+            await using var database = await OpenCurrentAsync(console, context.Parse.UnmatchedTokens, cancellationToken);
+            if (database is null)
             {
-                console.MarkupLine($"[red]{Markup.Escape(database.Settings.Describe())}: the schema is missing or behind; run `credits migrate` first.[/]");
                 return Refused;
             }
             var results = await new LedgerVerifier(database).RunAsync(cancellationToken);
@@ -60,4 +58,21 @@ public static class VerifyCommand
 
     private static string Listed(LedgerCheckResult result) =>
         result.Problems.Count > LedgerVerifier.MaxListed ? $"more than {LedgerVerifier.MaxListed}" : result.Problems.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The database of the command line's settings, or null (after saying so) when its schema is
+    /// missing or behind: the commands that read or repair the ledger never touch a half-made schema.
+    /// </summary>
+    internal static async Task<LedgerDatabase?> OpenCurrentAsync(IAnsiConsole console, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var options = CliConfiguration.Options(CliConfiguration.Load(arguments));
+        var database = new LedgerDatabase(CreditsApp.DatabaseFrom(options));
+        if (await database.IsSchemaCurrentAsync(cancellationToken))
+        {
+            return database;
+        }
+        console.MarkupLine($"[red]{Markup.Escape(database.Settings.Describe())}: the schema is missing or behind; run `credits migrate` first.[/]");
+        await database.DisposeAsync();
+        return null;
+    }
 }
