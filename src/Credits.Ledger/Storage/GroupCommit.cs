@@ -8,8 +8,11 @@ namespace Credits.Ledger.Storage;
 /// nothing is acknowledged before it is durable. Work is routed to a lane by key (work on one
 /// account or payment tends to share a lane, so lanes rarely wait on each other's locks). If
 /// anything in a batch throws, the batch is rolled back and each item is run alone in its own
-/// transaction: a failure reaches only the caller whose work failed. Work must therefore be
-/// safe to run again from the start, which idempotent-by-constraint code is.
+/// transaction: a failure reaches only the caller whose work failed. A lone item that lost a race
+/// with another process (a deadlock, a serialization failure, a unique key another transaction
+/// took first) runs again a few times before it fails: another instance's batch can lock the
+/// same rows in another order, and the next attempt sees what the winner committed. Work must
+/// therefore be safe to run again from the start, which idempotent-by-constraint code is.
 /// </summary>
 public sealed class GroupCommit : IAsyncDisposable
 {
@@ -32,6 +35,7 @@ public sealed class GroupCommit : IAsyncDisposable
     private long _batches;
     private long _items;
     private long _splitBatches;
+    private long _raceRetries;
 
     /// <summary>Transactions committed so far, and the work items they carried: items ÷ batches is the mean batch size.</summary>
     public long Batches => Interlocked.Read(ref _batches);
@@ -40,6 +44,9 @@ public sealed class GroupCommit : IAsyncDisposable
 
     /// <summary>Batches rolled back because an item failed; their items then ran one by one.</summary>
     public long SplitBatches => Interlocked.Read(ref _splitBatches);
+
+    /// <summary>Lone items run again after losing a race with another process (deadlock, serialization failure, unique key).</summary>
+    public long RaceRetries => Interlocked.Read(ref _raceRetries);
 
     /// <summary>
     /// Runs <paramref name="work"/> in a shared write transaction and completes after it commits.
@@ -90,7 +97,10 @@ public sealed class GroupCommit : IAsyncDisposable
         lane.Dispose();
     }
 
-    private async Task RunBatchAsync(Lane lane, List<IWorkItem> batch)
+    /// <summary>How often a lone item that lost a race with another process runs again before its caller sees the error.</summary>
+    private const int MaxRaceRetries = 3;
+
+    private async Task RunBatchAsync(Lane lane, List<IWorkItem> batch, int attempt = 0)
     {
         var token = _stopping.Token;
         try
@@ -127,6 +137,13 @@ public sealed class GroupCommit : IAsyncDisposable
             lane.Dispose();
             if (batch.Count == 1)
             {
+                if (attempt < MaxRaceRetries && LedgerDatabase.IsLostRace(error))
+                {
+                    Interlocked.Increment(ref _raceRetries);
+                    await Task.Delay(Random.Shared.Next(5, 20 << attempt));
+                    await RunBatchAsync(lane, batch, attempt + 1);
+                    return;
+                }
                 batch[0].Fail(error);
                 return;
             }

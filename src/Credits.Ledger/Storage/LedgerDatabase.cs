@@ -47,6 +47,15 @@ public sealed class LedgerDatabase : IAsyncDisposable
         return _schemaCurrent;
     }
 
+    /// <summary>
+    /// A PostgreSQL error that says this transaction lost a race with another one, not that the
+    /// work or the database is wrong: a deadlock (40P01), a serialization failure (40001), or a
+    /// unique key that a concurrent transaction inserted first (23505). Run again from the start,
+    /// idempotent work sees the winner's rows and answers as a retry would.
+    /// </summary>
+    public static bool IsLostRace(Exception error) =>
+        error is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation };
+
     /// <summary>Called after this process migrated the schema itself.</summary>
     public void MarkSchemaCurrent() => _schemaCurrent = true;
 

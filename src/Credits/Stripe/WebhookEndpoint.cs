@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Credits.Stripe;
 
 /// <summary><c>POST /webhooks/stripe</c> and <c>POST /</c>: verify, process, commit, then answer.</summary>
-public static class WebhookEndpoint
+public static partial class WebhookEndpoint
 {
     public const int MaxBodyBytes = 1024 * 1024;
 
@@ -20,7 +20,7 @@ public static class WebhookEndpoint
 
     private static async Task<Results<Ok<WebhookResponse>, ProblemHttpResult>> HandleAsync(
         HttpRequest request, WebhookSignature signature, EventProcessor processor, CreditsMetrics metrics, WebhookBodyGate gate,
-        CancellationToken cancellationToken)
+        ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (request.ContentLength > MaxBodyBytes)
         {
@@ -62,7 +62,7 @@ public static class WebhookEndpoint
                     return Problems.PayloadTooLarge(MaxBodyBytes);
                 }
             }
-            return await ProcessAsync(request, buffer.AsMemory(0, length), signature, processor, metrics, cancellationToken);
+            return await ProcessAsync(request, buffer.AsMemory(0, length), signature, processor, metrics, loggers, cancellationToken);
         }
         finally
         {
@@ -76,7 +76,7 @@ public static class WebhookEndpoint
 
     private static async Task<Results<Ok<WebhookResponse>, ProblemHttpResult>> ProcessAsync(
         HttpRequest request, ReadOnlyMemory<byte> body, WebhookSignature signature, EventProcessor processor, CreditsMetrics metrics,
-        CancellationToken cancellationToken)
+        ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var check = signature.Verify(request.Headers["Stripe-Signature"].ToString(), body.Span);
         if (!check.IsValid)
@@ -100,6 +100,7 @@ public static class WebhookEndpoint
         }
         catch (Exception e) when (e is DbException or TimeoutException)
         {
+            Log.Unavailable(loggers.CreateLogger(typeof(WebhookEndpoint)), evt.Id, evt.Type, (e as DbException)?.SqlState ?? "-", e);
             return Problems.Unavailable(
                 $"The database could not be reached while processing event {evt.Id}; nothing was stored and Stripe will retry. ({e.GetType().Name})");
         }
@@ -108,5 +109,11 @@ public static class WebhookEndpoint
             await processor.RecordFailureAsync(evt, e, CancellationToken.None);
             throw;
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Event {EventId} {EventType}: the database failed (SQLSTATE {SqlState}); answered 503, Stripe will retry")]
+        public static partial void Unavailable(ILogger logger, string eventId, string eventType, string sqlState, Exception error);
     }
 }

@@ -129,4 +129,58 @@ public abstract class GroupCommitTests<TFixture>(TFixture db) : IClassFixture<TF
             Assert.Contains("ExecuteAsync returned rows", error.Message);
         }
     }
+
+    [Fact]
+    public async Task Work_that_loses_a_unique_key_race_to_another_transaction_runs_again_and_sees_the_winner()
+    {
+        var (database, _) = await OpenAsync();
+        await using var __ = database;
+        Assert.SkipWhen(database.Provider != DatabaseProvider.Postgres, "SQLite has one writer: no other transaction can hold a key this work waits on.");
+        await using var groupCommit = new GroupCommit(database, lanes: 1, maxBatch: 8);
+        var account = $"gc_{Guid.NewGuid():N}";
+        const string insert = $"INSERT INTO accounts ({CreditLedger.AccountColumns}) VALUES (@account, NULL, 0, 0, 0)";
+
+        // Another process inserts the same key and has not committed yet.
+        await using var rival = await database.OpenAsync(Cancel);
+        await using var rivalTx = await rival.BeginTransactionAsync(Cancel);
+        await using (var command = rival.CreateCommand())
+        {
+            command.Transaction = rivalTx;
+            command.CommandText = insert.Replace("@account", $"'{account}'", StringComparison.Ordinal);
+            await command.ExecuteNonQueryAsync(Cancel);
+        }
+
+        // Check, then insert: the check cannot see the rival's row, so the insert waits on it and then fails with 23505.
+        var work = groupCommit.RunAsync(account, async (tx, token) =>
+        {
+            if (await tx.QuerySingleOrDefaultAsync<long?>("SELECT 1 FROM accounts WHERE id = @account", new { account }, token) is not null)
+            {
+                return "found";
+            }
+            await tx.ExecuteAsync(insert, new { account }, token);
+            return "inserted";
+        }, Cancel);
+        await WaitUntilBlockedAsync(rival, rivalTx);
+        await rivalTx.CommitAsync(Cancel);
+
+        Assert.Equal("found", await work);
+        Assert.Equal(1, groupCommit.RaceRetries);
+    }
+
+    /// <summary>Waits until another session waits on the rival's transaction (the work's insert behind the rival's row).</summary>
+    private static async Task WaitUntilBlockedAsync(System.Data.Common.DbConnection rival, System.Data.Common.DbTransaction rivalTx)
+    {
+        for (var i = 0; i < 400; i++)
+        {
+            var waiting = await Dapper.SqlMapper.ExecuteScalarAsync<long>(rival, new Dapper.CommandDefinition(
+                "SELECT COUNT(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid' AND transactionid = pg_current_xact_id()::xid",
+                transaction: rivalTx, cancellationToken: Cancel));
+            if (waiting > 0)
+            {
+                return;
+            }
+            await Task.Delay(25, Cancel);
+        }
+        Assert.Fail("the work never waited on the rival's row");
+    }
 }
