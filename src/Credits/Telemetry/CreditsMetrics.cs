@@ -52,6 +52,8 @@ public sealed class CreditsMetrics
             "Webhooks, spends and grants committed through group commit.");
         meter.CreateObservableCounter("credits.group_commit.split_batches", () => groupCommit.SplitBatches, "{transaction}",
             "Group-commit transactions rolled back because an item failed, whose items then ran one by one.");
+        meter.CreateObservableCounter("credits.group_commit.race_retries", () => groupCommit.RaceRetries, "{item}",
+            "Items run again after losing a race with another process (deadlock, serialization failure, unique key taken first).");
     }
 
     public void WebhookAnswered(int statusCode) =>

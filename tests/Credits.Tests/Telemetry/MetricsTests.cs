@@ -39,5 +39,6 @@ public abstract class MetricsTests<TFixture>(TFixture db) : IClassFixture<TFixtu
         Assert.Equal(4, Value(metrics, "credits_group_commit_items_total"));
         Assert.Equal(4, Value(metrics, "credits_group_commit_transactions_total"));
         Assert.Equal(0, Value(metrics, "credits_group_commit_split_batches_total"));
+        Assert.Equal(0, Value(metrics, "credits_group_commit_race_retries_total"));
     }
 }
