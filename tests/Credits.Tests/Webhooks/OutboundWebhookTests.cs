@@ -60,6 +60,37 @@ public abstract class OutboundWebhookTests<TFixture>(TFixture db) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_parked_payment_and_a_reassignment_each_send_their_message_signed()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var server = await StartAsync();
+        var (_, secret) = await server.AddEndpointAsync(receiver.Url, ["payment.unmatched", "payment.reassigned"]);
+        var parked = StripeEvents.CheckoutSession(credits: 7, email: $"{StripeEvents.NewId("nobody")}@example.com");
+        Assert.Equal("unmatched", (await server.DeliverAsync(StripeEvents.Completed(parked))).GetProperty("status").GetString());
+        var (wrong, right) = (await server.UserWithAsync(0), await server.UserWithAsync(0));
+        var purchase = StripeEvents.CheckoutSession(userId: wrong, credits: 50);
+        await server.DeliverAsync(StripeEvents.Completed(purchase));
+        var sessionId = purchase["id"]!.GetValue<string>();
+        await server.ExpectAsync(HttpStatusCode.OK, server.PostJsonAsync($"/api/payments/{sessionId}/reassign",
+            JsonSerializer.Serialize(new { user_id = right, reason = "paid from a stale login" }), "fix-1"));
+
+        await receiver.WaitForAsync(r => r.Count >= 2);
+        // Two accounts (none, and the one the purchase left): neither waits for the other, so no order between them.
+        var received = receiver.Verified(secret);
+        Assert.Equal(2, received.Count);
+        var unmatched = Assert.Single(received, r => r.Type == "payment.unmatched").Data;
+        Assert.Equal(JsonValueKind.Null, unmatched.GetProperty("account_id").ValueKind);
+        Assert.Equal((7L, parked["id"]!.GetValue<string>(), parked["payment_intent"]!.GetValue<string>()),
+            (unmatched.GetProperty("credits").GetInt64(), unmatched.GetProperty("checkout_session_id").GetString(), unmatched.GetProperty("payment_intent_id").GetString()));
+        Assert.False(string.IsNullOrEmpty(unmatched.GetProperty("reason_code").GetString()));
+        var reassigned = Assert.Single(received, r => r.Type == "payment.reassigned").Data;
+        Assert.Equal((wrong, right, 50L, 0L, 50L, sessionId),
+            (reassigned.GetProperty("account_id").GetString(), reassigned.GetProperty("to_account_id").GetString(), reassigned.GetProperty("credits").GetInt64(),
+             reassigned.GetProperty("balance").GetInt64(), reassigned.GetProperty("to_balance").GetInt64(), reassigned.GetProperty("checkout_session_id").GetString()));
+        await WaitDeliveredAsync(server, 2);
+    }
+
+    [Fact]
     public async Task An_expired_lot_sends_credits_expired_once_with_its_lot()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
