@@ -7,7 +7,8 @@ namespace Credits.Ledger.Webhooks;
 /// <summary>
 /// The outbound webhook outbox. A change calls <see cref="EnqueueAsync"/> inside its own
 /// transaction, after it has locked and moved the account row, so the messages commit or roll
-/// back with it and their seq follows the account's commit order. The fan-out is one
+/// back with it and their seq follows the account's commit order (a PostgreSQL one-statement change
+/// writes them in its own statement instead, through <see cref="OutboxStep"/>). The fan-out is one
 /// INSERT ... SELECT FROM webhook_endpoints: with no endpoint it writes nothing. balance.low is
 /// stateless: a change whose available balance goes from at or above an endpoint's threshold to
 /// below it crosses it, so it is sent once per crossing and again only after a rise above.
