@@ -204,12 +204,12 @@ part AS (
     SELECT entry.id, lot.id, :credits FROM entry, lot),
 outbox AS (
     INSERT INTO webhook_messages (id, endpoint_id, account_id, event_type, payload, status, attempts, next_attempt_at, created_at)
-    SELECT (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[1] || '_' || e.id, e.id, 'bench_pgb_u' || :uid, (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[3], (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[5] || CAST((credited.balance) AS text) || (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[6], 'pending', 0, :now, :now
+    SELECT (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[1] || '_' || e.id, e.id, 'bench_pgb_u' || :uid, (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[3], (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[5] || CAST((credited.balance) AS text) || (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[6], 'pending', 0, CAST(:now AS bigint), CAST(:now AS bigint)
     FROM webhook_endpoints e, credited
     WHERE (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[3] IS NOT NULL AND e.enabled = 1 AND (e.event_types IS NULL OR e.event_types LIKE '%,' || (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[3] || ',%')
     UNION ALL
     SELECT (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[2] || '_' || e.id, e.id, 'bench_pgb_u' || :uid, 'balance.low', (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[4] || CAST(e.low_balance_threshold AS text) || (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[7],
-    'pending', 0, :now, :now
+    'pending', 0, CAST(:now AS bigint), CAST(:now AS bigint)
     FROM webhook_endpoints e, credited
     WHERE e.enabled = 1 AND (e.event_types IS NULL OR e.event_types LIKE '%,balance.low,%')
     AND e.low_balance_threshold IS NOT NULL

@@ -23,17 +23,18 @@ public static partial class Outbox
 
     /// <summary>
     /// The fan-out: one row per enabled endpoint listening to the change's type (none when the type is
-    /// NULL), and a balance.low per endpoint whose threshold the change crosses. Needs @accountId and @now.
+    /// NULL), and a balance.low per endpoint whose threshold the change crosses. Needs @accountId and @now
+    /// (cast: in a UNION's SELECT list an untyped parameter, as pgbench sends bench/hotpath.sql's, would be text).
     /// </summary>
     internal static string Insert(MessageSql m) =>
         $"""
         INSERT INTO webhook_messages ({MessageColumns})
-        SELECT {m.Id} || '_' || e.id, e.id, @accountId, {m.Type}, {m.Payload}, '{MessageStatus.Pending}', 0, @now, @now
+        SELECT {m.Id} || '_' || e.id, e.id, @accountId, {m.Type}, {m.Payload}, '{MessageStatus.Pending}', 0, CAST(@now AS bigint), CAST(@now AS bigint)
         FROM webhook_endpoints e{m.From}
         WHERE {m.Type} IS NOT NULL AND e.enabled = 1 AND (e.event_types IS NULL OR e.event_types LIKE '%,' || {m.Type} || ',%')
         UNION ALL
         SELECT {m.LowId} || '_' || e.id, e.id, @accountId, '{WebhookEventTypes.BalanceLow}', {m.LowHead} || CAST(e.low_balance_threshold AS text) || {m.LowTail},
-               '{MessageStatus.Pending}', 0, @now, @now
+               '{MessageStatus.Pending}', 0, CAST(@now AS bigint), CAST(@now AS bigint)
         FROM webhook_endpoints e{m.From}
         WHERE e.enabled = 1 AND (e.event_types IS NULL OR e.event_types LIKE '%,{WebhookEventTypes.BalanceLow},%')
           AND e.low_balance_threshold IS NOT NULL
