@@ -7,34 +7,39 @@ namespace Credits.Ledger;
 /// <summary>
 /// Books what is left of each lot past its expiry as one <c>expiry</c> ledger row (source
 /// <c>expiry</c> / the lot id), taking it out of the balance. Spends never needed it: they filter
-/// expired lots themselves; this only makes the ledger say so. Any number of sweeps may run at
-/// once (the server's background sweep, <c>credits expire</c> from cron, on several instances):
-/// each account is swept under its row lock, and the unique ledger source decides if two meet.
-/// An account with an active hold waits until the hold ends, so held credits stay capturable.
+/// expired lots themselves; this only makes the ledger say so. It also warns: each lot with
+/// credits left that expires within <see cref="LotQueries.SoonWindow"/> gets one
+/// credits.expiring_soon message (a lot granted with less time to live gets it at the next sweep).
+/// Any number of sweeps may run at once (the server's background sweep, <c>credits expire</c> from
+/// cron, on several instances): each account is swept under its row lock, the unique ledger source
+/// decides if two meet over an expiry and the lot's <c>expiry_warned_at</c> over a warning.
+/// An account with an active hold waits until the hold ends, so held credits stay capturable; its
+/// warnings do not wait.
 /// </summary>
 public sealed class LotExpiry(CreditLedger ledger)
 {
     public const string Kind = "expiry";
 
-    /// <summary>Sweeps up to <paramref name="maxAccounts"/> accounts with expired remainders. Returns the lots booked and their credits.</summary>
+    /// <summary>Sweeps up to <paramref name="maxAccounts"/> accounts with expired remainders or lots to warn about. Returns the lots booked, their credits and the lots warned about.</summary>
     public async Task<ExpirySweep> SweepAsync(int maxAccounts, CancellationToken cancellationToken)
     {
         var now = ledger.Now();
+        var until = LotQueries.SoonUntil(now);
         var accounts = await ledger.Database.ReadAsync(c => c.QueryAsync<string>(new CommandDefinition(
             """
             SELECT DISTINCT account_id FROM credit_lots
-            WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= @now
+            WHERE remaining > 0 AND expires_at IS NOT NULL AND (expires_at <= @now OR (expires_at <= @until AND expiry_warned_at IS NULL))
             ORDER BY account_id
             LIMIT @maxAccounts
             """,
-            new { now, maxAccounts }, cancellationToken: cancellationToken)), cancellationToken);
-        var total = new ExpirySweep(0, 0);
+            new { now, until, maxAccounts }, cancellationToken: cancellationToken)), cancellationToken);
+        var total = new ExpirySweep(0, 0, 0);
         foreach (var accountId in accounts)
         {
             await using var tx = await ledger.Database.BeginAsync(cancellationToken);
             var swept = await SweepAccountAsync(tx, accountId, now, cancellationToken);
             await tx.CommitAsync(cancellationToken);
-            total = new ExpirySweep(total.Lots + swept.Lots, total.Credits + swept.Credits);
+            total = new ExpirySweep(total.Lots + swept.Lots, total.Credits + swept.Credits, total.Warned + swept.Warned);
         }
         return total;
     }
@@ -44,9 +49,10 @@ public sealed class LotExpiry(CreditLedger ledger)
         // The account row's lock first, as every change to its lots takes it; then holds past expiry are released.
         await tx.ExecuteAsync("UPDATE accounts SET updated_at = updated_at WHERE id = @accountId", new { accountId }, cancellationToken);
         await Holds.ExpireAsync(tx, accountId, now, onlyIfDue: true, cancellationToken);
+        var warned = await WarnAsync(tx, accountId, now, cancellationToken);
         if (await tx.QuerySingleOrDefaultAsync<long>("SELECT held FROM accounts WHERE id = @accountId", new { accountId }, cancellationToken) > 0)
         {
-            return new ExpirySweep(0, 0);
+            return new ExpirySweep(0, 0, warned);
         }
         var due = await tx.QueryAsync<DueLot>(
             """
@@ -85,11 +91,48 @@ public sealed class LotExpiry(CreditLedger ledger)
             lots++;
             credits += lot.Remaining;
         }
-        return new ExpirySweep(lots, credits);
+        return new ExpirySweep(lots, credits, warned);
     }
 
-    private sealed record DueLot(long Id, long Remaining, long Booked);
+    /// <summary>
+    /// Marks the account's lots that enter the warning window and writes one credits.expiring_soon
+    /// per lot. The marking UPDATE is what decides: a lot another sweep marked first is not returned.
+    /// </summary>
+    private static async Task<long> WarnAsync(LedgerTransaction tx, string accountId, long now, CancellationToken cancellationToken)
+    {
+        var warned = await tx.QueryAsync<WarnedLot>(
+            $"""
+            UPDATE credit_lots SET expiry_warned_at = @now
+            WHERE account_id = @accountId AND {LotQueries.ExpiringWithin} AND expiry_warned_at IS NULL
+            RETURNING id, remaining, expires_at, category
+            """,
+            new { accountId, now, until = LotQueries.SoonUntil(now) }, cancellationToken);
+        if (warned.Count == 0)
+        {
+            return 0;
+        }
+        var balance = await tx.QuerySingleOrDefaultAsync<long>("SELECT balance FROM accounts WHERE id = @accountId", new { accountId }, cancellationToken);
+        // RETURNING has no order; the platform hears about the lots in the order they were granted.
+        foreach (var lot in warned.OrderBy(l => l.Id))
+        {
+            await Outbox.EnqueueAsync(tx, LedgerChanges.ExpiringSoon(accountId, lot.Id, lot.Remaining, lot.ExpiresAt, lot.Category, balance), now, cancellationToken);
+        }
+        return warned.Count;
+    }
+
+    /// <summary>
+    /// Properties, not a positional record: with no due lot (another sweep booked them, or the account
+    /// only had lots to warn about) SQLite types the count column as a blob, which no constructor matches.
+    /// </summary>
+    private sealed class DueLot
+    {
+        public long Id { get; init; }
+        public long Remaining { get; init; }
+        public long Booked { get; init; }
+    }
+
+    private sealed record WarnedLot(long Id, long Remaining, long ExpiresAt, string Category);
 }
 
-/// <summary>What one sweep booked: lots and the credits they still held.</summary>
-public readonly record struct ExpirySweep(long Lots, long Credits);
+/// <summary>What one sweep did: lots booked as expired and the credits they still held, and lots warned about.</summary>
+public readonly record struct ExpirySweep(long Lots, long Credits, long Warned);

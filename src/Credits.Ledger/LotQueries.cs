@@ -9,6 +9,12 @@ public sealed class LotQueries(LedgerDatabase database, TimeProvider time)
     /// <summary>How far ahead <see cref="ExpiringSoonAsync"/> looks.</summary>
     public static readonly TimeSpan SoonWindow = TimeSpan.FromDays(7);
 
+    /// <summary>A lot (alias-free columns) with credits left that expires after @now and by @until: the API's expiring_soon, the sweep's warnings.</summary>
+    public const string ExpiringWithin = "remaining > 0 AND expires_at > @now AND expires_at <= @until";
+
+    /// <summary>The end of the warning window that starts at <paramref name="now"/> (unix ms).</summary>
+    public static long SoonUntil(long now) => now + (long)SoonWindow.TotalMilliseconds;
+
     /// <summary>Active lots first (in spend order), then spent and expired ones, newest first; <paramref name="offset"/> pages.</summary>
     public Task<IReadOnlyList<CreditLot>> ListAsync(string accountId, int offset, int limit, CancellationToken cancellationToken)
     {
@@ -30,14 +36,14 @@ public sealed class LotQueries(LedgerDatabase database, TimeProvider time)
     public Task<ExpiringSoon?> ExpiringSoonAsync(string accountId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var until = now + (long)SoonWindow.TotalMilliseconds;
+        var until = SoonUntil(now);
         return database.ReadAsync(async c =>
         {
             var soon = await c.QuerySingleAsync<ExpiringSoon>(new CommandDefinition(
-                """
+                $"""
                 SELECT CAST(COALESCE(SUM(remaining), 0) AS bigint) AS credits, MIN(expires_at) AS first_expires_at
                 FROM credit_lots
-                WHERE account_id = @accountId AND remaining > 0 AND expires_at > @now AND expires_at <= @until
+                WHERE account_id = @accountId AND {ExpiringWithin}
                 """,
                 new { accountId, now, until }, cancellationToken: cancellationToken));
             return soon.Credits > 0 ? soon : null;

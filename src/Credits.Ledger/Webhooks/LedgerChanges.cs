@@ -66,4 +66,20 @@ public static class LedgerChanges
                 ledger_entry_id = entryId,
             },
             new Crossing(balance + credits, balance, balance));
+
+    /// <summary>
+    /// A lot that expires within the warning window (credits.expiring_soon), once per lot. It moves
+    /// nothing, so it carries no balance.low crossing.
+    /// </summary>
+    public static OutboxChange ExpiringSoon(string accountId, long lotId, long credits, long expiresAt, string category, long balance) =>
+        new(WebhookEventTypes.CreditsExpiringSoon, accountId,
+            new
+            {
+                account_id = accountId,
+                credits,
+                balance,
+                lot_id = lotId,
+                category,
+                expires_at = DateTimeOffset.FromUnixTimeMilliseconds(expiresAt),
+            });
 }

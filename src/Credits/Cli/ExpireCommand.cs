@@ -12,8 +12,9 @@ public static class ExpireCommand
     {
         var command = new Command("expire", """
             Book what is left of every credit lot past its expiry as an 'expiry' ledger row, once per lot.
-            Spends already ignore expired lots; this makes the ledger and balances say so. Running it
-            again, or beside servers doing the same every minute, writes nothing twice.
+            Spends already ignore expired lots; this makes the ledger and balances say so. It also
+            writes one credits.expiring_soon webhook message for each lot that expires within 7 days.
+            Running it again, or beside servers doing the same every minute, writes nothing twice.
             Exit code 0: done; 2: the database is not usable.
 
             Example: DATABASE_URL=postgres://credits:secret@localhost:5432/credits credits expire
@@ -28,13 +29,14 @@ public static class ExpireCommand
                 return VerifyCommand.Refused;
             }
             var expiry = new LotExpiry(new CreditLedger(database, TimeProvider.System));
-            long lots = 0, credits = 0;
-            while (await expiry.SweepAsync(LotExpiryService.AccountsPerRound, cancellationToken) is { Lots: > 0 } swept)
+            long lots = 0, credits = 0, warned = 0;
+            while (await expiry.SweepAsync(LotExpiryService.AccountsPerRound, cancellationToken) is var swept && swept.Lots + swept.Warned > 0)
             {
                 lots += swept.Lots;
                 credits += swept.Credits;
+                warned += swept.Warned;
             }
-            console.WriteLine($"{database.Settings.Describe()}: {lots} lots expired, {credits} credits booked as expired.");
+            console.WriteLine($"{database.Settings.Describe()}: {lots} lots expired, {credits} credits booked as expired, {warned} lots warned about.");
             return 0;
         });
         return command;

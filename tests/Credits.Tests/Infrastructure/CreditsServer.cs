@@ -38,7 +38,8 @@ public sealed class CreditsServer : IAsyncDisposable
 
     public LedgerDatabase Database => Services.GetRequiredService<LedgerDatabase>();
 
-    public static async Task<CreditsServer> StartAsync(DatabaseFixture fixture, Action<Dictionary<string, string?>>? configure = null)
+    /// <summary>Starts the server; its fake clock starts at <paramref name="now"/>, or the real time.</summary>
+    public static async Task<CreditsServer> StartAsync(DatabaseFixture fixture, Action<Dictionary<string, string?>>? configure = null, DateTimeOffset? now = null)
     {
         Assert.SkipWhen(fixture.SkipReason is not null, fixture.SkipReason ?? "");
         var settings = new Dictionary<string, string?>
@@ -54,7 +55,7 @@ public sealed class CreditsServer : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var time = new FakeTimeProvider(now ?? DateTimeOffset.UtcNow);
         builder.Services.AddSingleton<TimeProvider>(time);
         var app = builder.Build().MapCredits();
         await app.StartAsync(TestContext.Current.CancellationToken);

@@ -33,7 +33,8 @@ public abstract class OutboundWebhookTests<TFixture>(TFixture db) : IClassFixtur
         var paymentIntent = session["payment_intent"]!.GetValue<string>();
 
         await server.DeliverAsync(StripeEvents.Completed(session));
-        await server.ExpectAsync(HttpStatusCode.OK, server.SpendAsync(user, 30, "match-1", "resume match"));
+        // The reason holds the digits the one-statement spend's outbox step uses as stand-ins: they stay text.
+        await server.ExpectAsync(HttpStatusCode.OK, server.SpendAsync(user, 30, "match-1", "resume match 1000000007:3000000011,"));
         await server.DeliverAsync(StripeEvents.Refunded(paymentIntent, amount: 500, amountRefunded: 250));
 
         await receiver.WaitForAsync(r => r.Count >= 3);
@@ -46,7 +47,10 @@ public abstract class OutboundWebhookTests<TFixture>(TFixture db) : IClassFixtur
         Assert.Equal(session["id"]!.GetValue<string>(), granted.GetProperty("checkout_session_id").GetString());
         Assert.Equal(paymentIntent, granted.GetProperty("payment_intent_id").GetString());
         var spent = received[1].Data;
-        Assert.Equal((30, 70, "spend"), (spent.GetProperty("credits").GetInt64(), spent.GetProperty("balance").GetInt64(), spent.GetProperty("source").GetString()));
+        Assert.Equal((30, 70, 70, "spend", "resume match 1000000007:3000000011,"), (spent.GetProperty("credits").GetInt64(), spent.GetProperty("balance").GetInt64(),
+            spent.GetProperty("available").GetInt64(), spent.GetProperty("source").GetString(), spent.GetProperty("reason").GetString()));
+        Assert.Equal(await server.ScalarAsync<long>("SELECT id FROM ledger_entries WHERE account_id = @user AND source_kind = 'spend'", new { user }),
+            spent.GetProperty("ledger_entry_id").GetInt64());
         var reversed = received[2].Data;
         Assert.Equal(50, reversed.GetProperty("credits").GetInt64());
         Assert.Equal(20, reversed.GetProperty("balance").GetInt64());
@@ -60,6 +64,37 @@ public abstract class OutboundWebhookTests<TFixture>(TFixture db) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_parked_payment_and_a_reassignment_each_send_their_message_signed()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var server = await StartAsync();
+        var (_, secret) = await server.AddEndpointAsync(receiver.Url, ["payment.unmatched", "payment.reassigned"]);
+        var parked = StripeEvents.CheckoutSession(credits: 7, email: $"{StripeEvents.NewId("nobody")}@example.com");
+        Assert.Equal("unmatched", (await server.DeliverAsync(StripeEvents.Completed(parked))).GetProperty("status").GetString());
+        var (wrong, right) = (await server.UserWithAsync(0), await server.UserWithAsync(0));
+        var purchase = StripeEvents.CheckoutSession(userId: wrong, credits: 50);
+        await server.DeliverAsync(StripeEvents.Completed(purchase));
+        var sessionId = purchase["id"]!.GetValue<string>();
+        await server.ExpectAsync(HttpStatusCode.OK, server.PostJsonAsync($"/api/payments/{sessionId}/reassign",
+            JsonSerializer.Serialize(new { user_id = right, reason = "paid from a stale login" }), "fix-1"));
+
+        await receiver.WaitForAsync(r => r.Count >= 2);
+        // Two accounts (none, and the one the purchase left): neither waits for the other, so no order between them.
+        var received = receiver.Verified(secret);
+        Assert.Equal(2, received.Count);
+        var unmatched = Assert.Single(received, r => r.Type == "payment.unmatched").Data;
+        Assert.Equal(JsonValueKind.Null, unmatched.GetProperty("account_id").ValueKind);
+        Assert.Equal((7L, parked["id"]!.GetValue<string>(), parked["payment_intent"]!.GetValue<string>()),
+            (unmatched.GetProperty("credits").GetInt64(), unmatched.GetProperty("checkout_session_id").GetString(), unmatched.GetProperty("payment_intent_id").GetString()));
+        Assert.False(string.IsNullOrEmpty(unmatched.GetProperty("reason_code").GetString()));
+        var reassigned = Assert.Single(received, r => r.Type == "payment.reassigned").Data;
+        Assert.Equal((wrong, right, 50L, 0L, 50L, sessionId),
+            (reassigned.GetProperty("account_id").GetString(), reassigned.GetProperty("to_account_id").GetString(), reassigned.GetProperty("credits").GetInt64(),
+             reassigned.GetProperty("balance").GetInt64(), reassigned.GetProperty("to_balance").GetInt64(), reassigned.GetProperty("checkout_session_id").GetString()));
+        await WaitDeliveredAsync(server, 2);
+    }
+
+    [Fact]
     public async Task An_expired_lot_sends_credits_expired_once_with_its_lot()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
@@ -67,10 +102,7 @@ public abstract class OutboundWebhookTests<TFixture>(TFixture db) : IClassFixtur
         var user = await server.UserWithAsync(5);
         var (endpoint, secret) = await server.AddEndpointAsync(receiver.Url, ["credits.expired"]);
         // Minutes, not days: the receiver's verifier checks the signed timestamp against the real clock (5 min tolerance).
-        var expiry = server.Time.GetUtcNow().AddMinutes(1);
-        await server.ExpectAsync(HttpStatusCode.OK, server.PostJsonAsync($"/api/users/{user}/grants",
-            JsonSerializer.Serialize(new { credits = 30, reason = "promo", expires_at = expiry.ToString("O") }), "promo-lot"));
-        var lot = await server.ScalarAsync<long>("SELECT id FROM credit_lots WHERE account_id = @user AND expires_at IS NOT NULL", new { user });
+        var lot = await GrantLotAsync(server, user, 30, server.Time.GetUtcNow().AddMinutes(1));
         server.Time.Advance(TimeSpan.FromMinutes(2));
 
         var sweep = server.Services.GetRequiredService<LotExpiry>();
@@ -82,6 +114,48 @@ public abstract class OutboundWebhookTests<TFixture>(TFixture db) : IClassFixtur
         Assert.Equal("credits.expired", expired.Type);
         Assert.Equal((user, 30L, 5L, lot), (expired.Data.GetProperty("account_id").GetString(), expired.Data.GetProperty("credits").GetInt64(),
             expired.Data.GetProperty("balance").GetInt64(), expired.Data.GetProperty("lot_id").GetInt64()));
+        Assert.Equal(5, await server.BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task A_lot_sends_credits_expiring_soon_once_seven_days_before_it_expires_then_credits_expired()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        // The receiver's verifier checks signed timestamps against the real clock, so the server's
+        // clock starts 3.5 days back and the warning is sent once it has caught up with now.
+        await using var server = await StartAsync(DateTimeOffset.UtcNow.AddDays(-3.5));
+        var user = await server.UserWithAsync(5);
+        var spender = await server.UserWithAsync(0);
+        var (endpoint, secret) = await server.AddEndpointAsync(receiver.Url, ["credits.expiring_soon", "credits.expired"]);
+        var expiresAt = server.Time.GetUtcNow().AddDays(10);
+        var lot = await GrantLotAsync(server, user, 30, expiresAt);
+        await GrantLotAsync(server, spender, 20, expiresAt);
+        await server.ExpectAsync(HttpStatusCode.OK, server.SpendAsync(spender, 20, "all-of-it"));
+        var sweep = server.Services.GetRequiredService<LotExpiry>();
+
+        await sweep.SweepAsync(1000, Cancel);
+        Assert.Equal(0, await server.ScalarAsync<long>("SELECT COUNT(*) FROM webhook_messages WHERE endpoint_id = @endpoint", new { endpoint }));
+
+        // 6.5 days before expiry: sweeps at once (the server's own runs too, on this clock) and again warn once.
+        server.Time.Advance(TimeSpan.FromDays(3.5));
+        await Task.WhenAll(sweep.SweepAsync(1000, Cancel), sweep.SweepAsync(1000, Cancel));
+        await sweep.SweepAsync(1000, Cancel);
+
+        await WaitDeliveredAsync(server, 1, endpoint);
+        var warning = Assert.Single(receiver.Verified(secret));
+        Assert.Equal("credits.expiring_soon", warning.Type);
+        Assert.Equal((user, lot, 30L, 35L, "promotional"), (warning.Data.GetProperty("account_id").GetString(), warning.Data.GetProperty("lot_id").GetInt64(),
+            warning.Data.GetProperty("credits").GetInt64(), warning.Data.GetProperty("balance").GetInt64(), warning.Data.GetProperty("category").GetString()));
+        Assert.Equal(expiresAt.ToUnixTimeMilliseconds(), warning.Data.GetProperty("expires_at").GetDateTimeOffset().ToUnixTimeMilliseconds());
+
+        // At expiry the remainder is booked and credits.expired follows. Signed a week ahead of the
+        // real clock, it is read from the deliveries rather than verified.
+        server.Time.Advance(TimeSpan.FromDays(7));
+        await sweep.SweepAsync(1000, Cancel);
+        await WaitDeliveredAsync(server, 2, endpoint);
+        var messages = await MessagesAsync(server, endpoint);
+        Assert.Equal([("credits.expiring_soon", lot), ("credits.expired", lot)], messages.Select(m => (m.Type, m.Data.GetProperty("lot_id").GetInt64())));
+        Assert.Equal(["credits.expiring_soon", "credits.expired"], receiver.Requests.Select(r => r.Type));
         Assert.Equal(5, await server.BalanceAsync(user));
     }
 
@@ -283,15 +357,23 @@ public abstract class OutboundWebhookTests<TFixture>(TFixture db) : IClassFixtur
         Assert.Equal(10, await server.BalanceAsync(user));
     }
 
-    /// <summary>A server on the class's database with no endpoint left by an earlier test.</summary>
-    private async Task<CreditsServer> StartAsync()
+    /// <summary>A server on the class's database with no endpoint left by an earlier test; its clock starts at <paramref name="now"/>, or the real time.</summary>
+    private async Task<CreditsServer> StartAsync(DateTimeOffset? now = null)
     {
-        var server = await CreditsServer.StartAsync(Db);
+        var server = await CreditsServer.StartAsync(Db, now: now);
         await using var tx = await server.Database.BeginAsync(Cancel);
         await tx.ExecuteAsync("DELETE FROM webhook_messages", null, Cancel);
         await tx.ExecuteAsync("DELETE FROM webhook_endpoints", null, Cancel);
         await tx.CommitAsync(Cancel);
         return server;
+    }
+
+    /// <summary>A manual grant of promotional credits expiring at <paramref name="expiresAt"/>; returns its lot.</summary>
+    private static async Task<long> GrantLotAsync(CreditsServer server, string user, long credits, DateTimeOffset expiresAt)
+    {
+        await server.ExpectAsync(HttpStatusCode.OK, server.PostJsonAsync($"/api/users/{user}/grants",
+            JsonSerializer.Serialize(new { credits, reason = "promo", expires_at = expiresAt.ToString("O") }), $"lot-{expiresAt.Ticks}"));
+        return await server.ScalarAsync<long>("SELECT MAX(id) FROM credit_lots WHERE account_id = @user AND expires_at IS NOT NULL", new { user });
     }
 
     private static async Task<IReadOnlyList<(string Type, JsonElement Data)>> MessagesAsync(CreditsServer server, string endpoint)
