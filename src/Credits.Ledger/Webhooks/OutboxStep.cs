@@ -21,7 +21,6 @@ public sealed class OutboxStep
     private readonly Value[] _values;
     private readonly int[] _payloadSlots;
     private readonly int[] _tailSlots;
-    private readonly (int Before, int After)? _crossing;
 
     /// <param name="from">The statement's steps the values are read from, as FROM items (", moved, entry"); a row in each means the change happened.</param>
     /// <param name="sample">A change of the shape the statement makes (only its numbers' places matter).</param>
@@ -32,7 +31,6 @@ public sealed class OutboxStep
         var (_, _, payload, tail, crossing) = Split(sample, sampleAmount, 0);
         _payloadSlots = [.. payload.Slots];
         _tailSlots = [.. tail.Slots];
-        _crossing = crossing;
         var next = 5;
         Sql = Outbox.Insert(new Outbox.MessageSql(
             "@outbox[1]", "@outbox[2]", "@outbox[3]", Joined(ref next, _payloadSlots), "@outbox[4]", Joined(ref next, _tailSlots),
@@ -45,8 +43,8 @@ public sealed class OutboxStep
     /// <summary>The value of <c>@outbox</c> for one change: its message ids, type, and the texts between the statement's numbers.</summary>
     public string[] Bind(Func<StandIns, OutboxChange> change, long amount, long now)
     {
-        var (type, lowHead, payload, tail, crossing) = Split(change, amount, now);
-        if (!payload.Slots.SequenceEqual(_payloadSlots) || !tail.Slots.SequenceEqual(_tailSlots) || crossing != _crossing)
+        var (type, lowHead, payload, tail, _) = Split(change, amount, now);
+        if (!payload.Slots.SequenceEqual(_payloadSlots) || !tail.Slots.SequenceEqual(_tailSlots))
         {
             throw new InvalidOperationException("The change's numbers are not where the step's SQL expects them: its shape depends on more than the sample's.");
         }
