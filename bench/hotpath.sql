@@ -1,7 +1,7 @@
 -- pgbench script: the one statement Credits runs on PostgreSQL for a granted checkout.session.completed
 -- naming our own user id (src/Credits/Stripe/OneStatementGrant.cs: claim the event, lock the
 -- payment intent, check the account rules agree, grant the session, credit the account, write the ledger row,
--- the purchase's credit lot and its entry part, its outbox messages (none without a webhook endpoint), link the customer),
+-- the purchase's credit lot and its entry part, link the customer),
 -- in a transaction of its own with random unique ids. The server shares each transaction among the
 -- events that arrive together (group commit); this script gives every event its own commit, so it
 -- is the rate of the same work without group commit. Parameters Npgsql binds are pgbench variables
@@ -202,18 +202,6 @@ lot AS (
 part AS (
     INSERT INTO entry_lots (entry_id, lot_id, amount)
     SELECT entry.id, lot.id, :credits FROM entry, lot),
-outbox AS (
-    INSERT INTO webhook_messages (id, endpoint_id, account_id, event_type, payload, status, attempts, next_attempt_at, created_at)
-    SELECT (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[1] || '_' || e.id, e.id, 'bench_pgb_u' || :uid, (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[3], (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[5] || CAST((credited.balance) AS text) || (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[6], 'pending', 0, CAST(:now AS bigint), CAST(:now AS bigint)
-    FROM webhook_endpoints e, credited
-    WHERE (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[3] IS NOT NULL AND e.enabled = 1 AND (e.event_types IS NULL OR e.event_types LIKE '%,' || (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[3] || ',%')
-    UNION ALL
-    SELECT (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[2] || '_' || e.id, e.id, 'bench_pgb_u' || :uid, 'balance.low', (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[4] || CAST(e.low_balance_threshold AS text) || (ARRAY['msg_pgb' || :n, 'msg_pgbl' || :n, 'credits.granted', 'low head', 'body', 'body', 'low tail'])[7],
-    'pending', 0, CAST(:now AS bigint), CAST(:now AS bigint)
-    FROM webhook_endpoints e, credited
-    WHERE e.enabled = 1 AND (e.event_types IS NULL OR e.event_types LIKE '%,balance.low,%')
-    AND e.low_balance_threshold IS NOT NULL
-    AND NULL >= e.low_balance_threshold AND e.low_balance_threshold > NULL),
 linked AS (
     INSERT INTO stripe_customers (customer_id, account_id, created_at)
     SELECT 'cus_pgb' || :uid, 'bench_pgb_u' || :uid, :now FROM paid WHERE CAST('cus_pgb' || :uid AS text) <> ''

@@ -1,14 +1,12 @@
 using Credits.Ledger;
 using Credits.Ledger.Storage;
-using Credits.Ledger.Webhooks;
-using Credits.Webhooks;
 
 namespace Credits.Stripe;
 
 /// <summary>
 /// The common paid Checkout Session — buyer named by our own id, credits known — granted on
 /// PostgreSQL in one statement: claim the event, lock the payment intent, move the session to
-/// granted, credit the account, write the ledger row, the purchase's lot and its outbox messages and link the customer, each step running
+/// granted, credit the account, write the ledger row and the purchase's lot and link the customer, each step running
 /// only if the one before it wrote. It does what the per-statement path does
 /// (<see cref="WebhookEvents.TryClaimAsync"/>, <see cref="CheckoutFulfillment"/>,
 /// <see cref="CreditLedger.CreateOrCreditAccountAsync"/>) and leaves the same rows; the unique keys
@@ -27,13 +25,8 @@ public sealed record OneStatementGrant(CheckoutSession Session, string AccountId
     /// <summary>The pack's lifetime for the purchase's lot; null when its credits never expire.</summary>
     public long? ExpiresAfterMs { get; init; }
 
-    /// <summary>The purchase's credits.granted messages, written by the statement itself (its <c>outbox</c> step).</summary>
-    private static readonly OutboxStep GrantedOutbox = new(", credited",
-        s => StripeChanges.Granted(new GrantedPurchase { SessionId = "cs", AccountId = "sample", Credits = 1, PaymentIntent = "pi" }, s.Balance), 1,
-        new OutboxStep.Value("credited.balance", (s, _) => s.Balance));
-
     /// <summary>The statement, composed from the fragments the owning classes use themselves; bench/hotpath.sql is this text with pgbench values.</summary>
-    internal static readonly string Sql =
+    internal const string Sql =
         $"""
         WITH claimed AS (
             INSERT INTO webhook_events ({WebhookEvents.Columns})
@@ -77,8 +70,6 @@ public sealed record OneStatementGrant(CheckoutSession Session, string AccountId
         part AS (
             INSERT INTO entry_lots (entry_id, lot_id, amount)
             SELECT entry.id, lot.id, @Credits FROM entry, lot),
-        outbox AS (
-            {GrantedOutbox.Sql}),
         linked AS (
             INSERT INTO stripe_customers (customer_id, account_id, created_at)
             SELECT @Customer, @AccountId, @Now FROM paid WHERE CAST(@Customer AS text) <> ''
@@ -108,7 +99,6 @@ public sealed record OneStatementGrant(CheckoutSession Session, string AccountId
             Now = now,
             CreateUnknown,
             ExpiresAt = ExpiresAfterMs is { } lifetime ? now + lifetime : (long?)null,
-            Outbox = GrantedOutbox.Bind(s => StripeChanges.Granted(Purchase, s.Balance), Credits, now),
         }, cancellationToken)
         ?? throw new InvalidOperationException("The grant statement returned no row.");
 
