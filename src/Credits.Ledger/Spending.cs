@@ -28,18 +28,6 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
     private const string Unchanged =
         "AND (balance, held, updated_at) = (SELECT a.balance, a.held, a.updated_at FROM accounts a WHERE a.id = @accountId)";
 
-    /// <summary>What the one-statement movement knows only as it runs, for its outbox step.</summary>
-    private static readonly OutboxStep.Value[] MovedValues =
-    [
-        new("entry.id", (s, _) => s.EntryId),
-        new("moved.balance", (s, _) => s.Balance),
-        new("moved.balance - moved.held", (s, _) => s.Balance - s.Held),
-        new("moved.balance - moved.held + @credits", (s, credits) => s.Balance - s.Held + credits),
-    ];
-
-    private static readonly OutboxStep SpendOutbox = MovedOutbox(SpendKind);
-    private static readonly OutboxStep GrantOutbox = MovedOutbox(GrantKind);
-
     private static readonly string SpendInOneStatement = OneStatement(-1, $"{Available} {Unchanged}");
     private static readonly string GrantInOneStatement = OneStatement(1, NoDebt);
 
@@ -83,8 +71,6 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
             SELECT @accountId, {(sign < 0 ? "-" : "")}@credits, @kind, @kind, @sourceId, @reason, @now FROM moved
             RETURNING id),
         {(sign < 0 ? TakeLotsSteps : GrantLotSteps)},
-        outbox AS (
-            {(sign < 0 ? SpendOutbox : GrantOutbox).Sql}),
         claimed AS (
             INSERT INTO idempotency_keys (account_id, key, operation, request_hash, status_code, response, created_at)
             SELECT @accountId, @key, @kind, @hash, 200,
@@ -131,14 +117,6 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
             SELECT entry.id, lot.id, @credits FROM entry, lot)
         """;
 
-    /// <summary>The movement's messages as a step of its one statement (a manual grant's or a spend's shape).</summary>
-    private static OutboxStep MovedOutbox(string kind) =>
-        new(", moved, entry", s => LedgerChanges.Moved(Moved(s, "sample", kind, 1, null, 0)), 1, MovedValues);
-
-    /// <summary>The movement the one statement makes, with its numbers from <paramref name="statement"/> (stand-ins for the outbox step, or its answer).</summary>
-    private static Movement Moved(OutboxStep.StandIns statement, string accountId, string kind, long credits, string? reason, long now) =>
-        new(statement.EntryId, accountId, kind, credits, reason, statement.Balance, statement.Held, now);
-
     /// <summary>
     /// The ledger source of a keyed movement (spend, grant, transfer): unique per account and key,
     /// like the key itself. The account's <c>%</c> and <c>:</c> are escaped (<c>%25</c>, <c>%3A</c>), so
@@ -163,20 +141,19 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
             // A grant's lot terms are part of its request; the default ones hash as grants always did.
             var hash = IdempotencyKeys.Hash(kind, credits,
                 lots.Category == Lots.Promotional && lots.ExpiresAt is null ? reason : $"{reason}\n{lots.Category}\n{lots.ExpiresAt}");
-            // The statement writes the movement's outbox messages itself (its outbox step).
-            if (tx.FastPaths && await tx.QuerySingleOrDefaultAsync<OutboxStep.StandIns>(oneStatementSql,
-                new
-                {
-                    accountId, key, kind, credits, reason, hash, now, sourceId = SourceId(accountId, key), category = lots.Category, expiresAt = lots.ExpiresAt,
-                    outbox = (kind == SpendKind ? SpendOutbox : GrantOutbox).Bind(s => LedgerChanges.Moved(Moved(s, accountId, kind, credits, reason, now)), credits, now),
-                },
+            if (tx.FastPaths && await tx.QuerySingleOrDefaultAsync<Moved>(oneStatementSql,
+                new { accountId, key, kind, credits, reason, hash, now, sourceId = SourceId(accountId, key), category = lots.Category, expiresAt = lots.ExpiresAt },
                 token) is { } moved)
             {
-                return new MovementResult(MovementOutcome.Done, Moved(moved, accountId, kind, credits, reason, now));
+                var fast = new Movement(moved.EntryId, accountId, kind, credits, reason, moved.Balance, moved.Held, now);
+                await Outbox.EnqueueAsync(tx, LedgerChanges.Moved(fast), now, token);
+                return new MovementResult(MovementOutcome.Done, fast);
             }
             return await MoveInAsync(tx, kind, accountId, key, credits, reason, lots, hash, moveSql, now, token);
         }, cancellationToken);
     }
+
+    private sealed record Moved(long EntryId, long Balance, long Held);
 
     private static async Task<MovementResult> MoveInAsync(
         LedgerTransaction tx, string kind, string accountId, string key, long credits, string? reason, LotTerms lots, string hash, string moveSql,

@@ -7,8 +7,7 @@ namespace Credits.Ledger.Webhooks;
 /// <summary>
 /// The outbound webhook outbox. A change calls <see cref="EnqueueAsync"/> inside its own
 /// transaction, after it has locked and moved the account row, so the messages commit or roll
-/// back with it and their seq follows the account's commit order (a PostgreSQL one-statement change
-/// writes them in its own statement instead, through <see cref="OutboxStep"/>). The fan-out is one
+/// back with it and their seq follows the account's commit order. The fan-out is one
 /// INSERT ... SELECT FROM webhook_endpoints: with no endpoint it writes nothing. balance.low is
 /// stateless: a change whose available balance goes from at or above an endpoint's threshold to
 /// below it crosses it, so it is sent once per crossing and again only after a rise above.
@@ -18,64 +17,47 @@ public static partial class Outbox
     /// <summary>The columns a message is written with.</summary>
     public const string MessageColumns = "id, endpoint_id, account_id, event_type, payload, status, attempts, next_attempt_at, created_at";
 
-    /// <summary>Every message of a change: the SQL of each part, so a one-statement change can compose it (<see cref="OutboxStep"/>).</summary>
-    internal sealed record MessageSql(string Id, string LowId, string Type, string Payload, string LowHead, string LowTail, string Before, string After, string From = "");
+    /// <summary>The endpoints an event type goes to (needs @type): enabled, and listening to it.</summary>
+    private const string Listening = "@type IS NOT NULL AND e.enabled = 1 AND (e.event_types IS NULL OR e.event_types LIKE '%,' || @type || ',%')";
 
-    /// <summary>
-    /// The fan-out: one row per enabled endpoint listening to the change's type (none when the type is
-    /// NULL), and a balance.low per endpoint whose threshold the change crosses. Needs @accountId and @now
-    /// (cast: in a UNION's SELECT list an untyped parameter, as pgbench sends bench/hotpath.sql's, would be text).
-    /// </summary>
-    internal static string Insert(MessageSql m) =>
+    private const string EnqueueSql =
         $"""
         INSERT INTO webhook_messages ({MessageColumns})
-        SELECT {m.Id} || '_' || e.id, e.id, @accountId, {m.Type}, {m.Payload}, '{MessageStatus.Pending}', 0, CAST(@now AS bigint), CAST(@now AS bigint)
-        FROM webhook_endpoints e{m.From}
-        WHERE {m.Type} IS NOT NULL AND e.enabled = 1 AND (e.event_types IS NULL OR e.event_types LIKE '%,' || {m.Type} || ',%')
+        SELECT @id || '_' || e.id, e.id, @accountId, @type, @payload, '{MessageStatus.Pending}', 0, @now, @now
+        FROM webhook_endpoints e
+        WHERE {Listening}
         UNION ALL
-        SELECT {m.LowId} || '_' || e.id, e.id, @accountId, '{WebhookEventTypes.BalanceLow}', {m.LowHead} || CAST(e.low_balance_threshold AS text) || {m.LowTail},
-               '{MessageStatus.Pending}', 0, CAST(@now AS bigint), CAST(@now AS bigint)
-        FROM webhook_endpoints e{m.From}
+        SELECT @lowId || '_' || e.id, e.id, @accountId, '{WebhookEventTypes.BalanceLow}', @lowHead || CAST(e.low_balance_threshold AS text) || @lowTail,
+               '{MessageStatus.Pending}', 0, @now, @now
+        FROM webhook_endpoints e
         WHERE e.enabled = 1 AND (e.event_types IS NULL OR e.event_types LIKE '%,{WebhookEventTypes.BalanceLow},%')
           AND e.low_balance_threshold IS NOT NULL
-          AND {m.Before} >= e.low_balance_threshold AND e.low_balance_threshold > {m.After}
+          AND CAST(@before AS bigint) >= e.low_balance_threshold AND e.low_balance_threshold > CAST(@after AS bigint)
         """;
-
-    private static readonly string EnqueueSql =
-        Insert(new("@id", "@lowId", "@type", "@payload", "@lowHead", "@lowTail", "CAST(@before AS bigint)", "CAST(@after AS bigint)"));
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>Writes the change's message (and a balance.low where it crosses a threshold) for every endpoint that listens.</summary>
     public static Task EnqueueAsync(LedgerTransaction tx, OutboxChange change, long now, CancellationToken cancellationToken)
     {
-        var texts = Texts(change, now);
+        var timestamp = DateTimeOffset.FromUnixTimeMilliseconds(now).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        var payload = change.Type is null ? null : Body(change.Type, timestamp, JsonSerializer.Serialize(change.Data, Json));
+        // balance.low's data starts with the endpoint's own threshold, written in by the SELECT.
+        var low = change.Low ?? new Crossing(0, 0, 0);
+        var rest = JsonSerializer.Serialize(new { account_id = change.AccountId, available = low.AvailableAfter, balance = low.Balance }, Json);
         return tx.ExecuteAsync(EnqueueSql, new
         {
             id = NewId(),
             lowId = NewId(),
             accountId = change.AccountId,
             type = change.Type,
-            payload = texts.Payload,
-            lowHead = texts.LowHead,
-            lowTail = texts.LowTail,
+            payload,
+            lowHead = $"{{\"type\":\"{WebhookEventTypes.BalanceLow}\",\"timestamp\":\"{timestamp}\",\"data\":{{\"threshold\":",
+            lowTail = $",{rest[1..]}}}",
             before = change.Low?.AvailableBefore,
             after = change.Low?.AvailableAfter,
             now,
         }, cancellationToken);
-    }
-
-    /// <summary>
-    /// A change's message body, and the balance.low body around the endpoint's own threshold, which
-    /// the SELECT writes in between (balance.low's data starts with it).
-    /// </summary>
-    internal static (string? Payload, string LowHead, string LowTail) Texts(OutboxChange change, long now)
-    {
-        var timestamp = DateTimeOffset.FromUnixTimeMilliseconds(now).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-        var payload = change.Type is null ? null : Body(change.Type, timestamp, JsonSerializer.Serialize(change.Data, Json));
-        var low = change.Low ?? new Crossing(0, 0, 0);
-        var rest = JsonSerializer.Serialize(new { account_id = change.AccountId, available = low.AvailableAfter, balance = low.Balance }, Json);
-        return (payload, $"{{\"type\":\"{WebhookEventTypes.BalanceLow}\",\"timestamp\":\"{timestamp}\",\"data\":{{\"threshold\":", $",{rest[1..]}}}");
     }
 
     /// <summary>The Standard Webhooks body: <c>{type, timestamp, data}</c>.</summary>
@@ -83,7 +65,7 @@ public static partial class Outbox
         $"{{\"type\":{JsonSerializer.Serialize(type)},\"timestamp\":\"{timestamp}\",\"data\":{dataJson}}}";
 
     /// <summary>A change's id; each message is it plus its endpoint's id, the webhook-id every attempt repeats.</summary>
-    internal static string NewId() => $"msg_{Guid.CreateVersion7():N}";
+    private static string NewId() => $"msg_{Guid.CreateVersion7():N}";
 }
 
 /// <summary>
