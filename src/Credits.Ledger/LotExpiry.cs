@@ -24,7 +24,7 @@ public sealed class LotExpiry(CreditLedger ledger)
         var accounts = await ledger.Database.ReadAsync(c => c.QueryAsync<string>(new CommandDefinition(
             """
             SELECT DISTINCT account_id FROM credit_lots
-            WHERE expires_at IS NOT NULL AND expires_at <= @now
+            WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= @now
               AND (remaining > held
                    OR (held > 0 AND EXISTS (SELECT 1 FROM hold_lots hl JOIN holds h ON h.id = hl.hold_id
                                             WHERE hl.lot_id = credit_lots.id AND h.status = 'active' AND h.expires_at <= @now)))

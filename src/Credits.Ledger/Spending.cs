@@ -219,8 +219,8 @@ public enum MovementOutcome
 }
 
 /// <summary>
-/// An account's balance, the part of it reserved by holds and the part in expired lots not yet
-/// booked; available = balance - held - expired (may be negative).
+/// An account's balance, the part of it reserved by holds and the unheld part of expired lots not
+/// yet booked; available = balance - held - expired (may be negative).
 /// </summary>
 public sealed record Funds(long Balance, long Held, long Expired)
 {

@@ -47,12 +47,11 @@ internal static class LotChecks
             row => $"lot {row.Id} of account {row.AccountId} has {row.Remaining} left and {row.Held} held, but active holds reserve {row.Reserved} of it"),
         LedgerVerifier.Sql<HeldRow>("held accounts", "every account's held credits are what its active holds reserved of its lots",
             """
-            SELECT a.id, a.held,
-                   CAST(COALESCE((SELECT SUM(hl.amount) FROM hold_lots hl JOIN holds h ON h.id = hl.hold_id
-                                  WHERE h.account_id = a.id AND h.status = 'active'), 0) AS bigint) AS reserved
+            SELECT a.id, a.held, CAST(COALESCE(r.reserved, 0) AS bigint) AS reserved
             FROM accounts a
-            WHERE a.held <> COALESCE((SELECT SUM(hl.amount) FROM hold_lots hl JOIN holds h ON h.id = hl.hold_id
-                                      WHERE h.account_id = a.id AND h.status = 'active'), 0)
+            LEFT JOIN (SELECT h.account_id, SUM(hl.amount) AS reserved FROM hold_lots hl JOIN holds h ON h.id = hl.hold_id
+                       WHERE h.status = 'active' GROUP BY h.account_id) r ON r.account_id = a.id
+            WHERE a.held <> COALESCE(r.reserved, 0)
             """,
             row => $"account {row.Id} holds {row.Held} credits but its active holds reserve {row.Reserved} of its lots"),
     ];
