@@ -230,6 +230,10 @@ public sealed record CreditLot
     public required string SourceId { get; init; }
     public long Granted { get; init; }
     public long Remaining { get; init; }
+
+    /// <summary>What active holds reserve of <see cref="Remaining"/>.</summary>
+    public long Held { get; init; }
+
     public long? ExpiresAt { get; init; }
     public long CreatedAt { get; init; }
 

@@ -128,6 +128,9 @@ public abstract class LotTests<TFixture>(TFixture db) : IClassFixture<TFixture> 
         server.Time.Advance(TimeSpan.FromMinutes(30));
 
         Assert.Equal((60L, 20L), await BalanceAndAvailableAsync(server, user));
+        var lots = await server.ExpectAsync(HttpStatusCode.OK, server.Client.GetAsync($"/api/users/{user}/lots", Cancel));
+        Assert.Equal([("active", 20L, 0L), ("expired", 40L, 40L)], lots.GetProperty("lots").EnumerateArray()
+            .Select(l => (l.GetProperty("state").GetString(), l.GetProperty("remaining").GetInt64(), l.GetProperty("held").GetInt64())));
         await server.ExpectAsync(HttpStatusCode.OK, server.SpendAsync(user, 20, "s1"));
         await server.ExpectAsync(HttpStatusCode.OK, server.CaptureAsync(hold.GetProperty("id").GetString()!));
         Assert.Equal((0L, 0L), await BalanceAndAvailableAsync(server, user));
