@@ -53,7 +53,8 @@ internal static class HoldLots
     /// <summary>
     /// Charges <paramref name="amount"/> of the hold for ledger row <paramref name="entryId"/>: from the
     /// lots it reserved (in spend order, each up to what it reserved there, expired or not), then, for
-    /// a hold placed before its lots were recorded, from the account's other lots as any debit does.
+    /// a hold its lots could not fully cover when 0011_hold_lots.sql gave it lots, from the account's
+    /// other lots as any debit does.
     /// </summary>
     public static async Task CaptureAsync(
         LedgerTransaction tx, long entryId, string holdId, string accountId, long amount, long now, CancellationToken cancellationToken)
