@@ -22,7 +22,7 @@ internal static class HoldLots
             $"""
             SELECT id AS lot_id, CAST(remaining - held AS bigint) AS amount
             FROM credit_lots
-            WHERE account_id = @accountId AND remaining > held AND {Lots.Unexpired}
+            WHERE account_id = @accountId AND {Lots.Unheld} AND {Lots.Unexpired}
             ORDER BY {Lots.SpendOrder}
             """,
             new { accountId, now }, cancellationToken);

@@ -54,7 +54,7 @@ public sealed class LotExpiry(CreditLedger ledger)
                    (SELECT COUNT(*) FROM entry_lots p JOIN ledger_entries e ON e.id = p.entry_id
                     WHERE p.lot_id = l.id AND e.source_kind = 'expiry') AS booked
             FROM credit_lots l
-            WHERE l.account_id = @accountId AND l.remaining > l.held AND l.expires_at IS NOT NULL AND l.expires_at <= @now
+            WHERE l.account_id = @accountId AND l.remaining > 0 AND l.remaining > l.held AND l.expires_at IS NOT NULL AND l.expires_at <= @now
             ORDER BY l.id
             """,
             new { accountId, now }, cancellationToken);

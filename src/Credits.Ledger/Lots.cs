@@ -19,6 +19,12 @@ public static class Lots
     /// <summary>A lot (alias-free columns) is spendable at @now.</summary>
     public const string Unexpired = "(expires_at IS NULL OR expires_at > @now)";
 
+    /// <summary>
+    /// A lot (alias-free columns) has an unheld part. <c>remaining > 0</c> follows from it, and is
+    /// spelled out so that PostgreSQL can use the lot indexes, which are partial on <c>remaining > 0</c>.
+    /// </summary>
+    public const string Unheld = "remaining > 0 AND remaining > held";
+
     /// <summary>Soonest expiry first (none last), promotional before paid, oldest first.</summary>
     public const string SpendOrder =
         "CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END, expires_at, CASE WHEN category = 'promotional' THEN 0 ELSE 1 END, created_at, id";
@@ -29,7 +35,7 @@ public static class Lots
     /// The held part of an expired lot is already out of what is available through <c>accounts.held</c>.
     /// </summary>
     public const string ExpiredSql =
-        "CAST(COALESCE((SELECT SUM(l.remaining - l.held) FROM credit_lots l WHERE l.account_id = accounts.id AND l.remaining > l.held AND l.expires_at <= @now), 0) AS bigint)";
+        "CAST(COALESCE((SELECT SUM(l.remaining - l.held) FROM credit_lots l WHERE l.account_id = accounts.id AND l.remaining > 0 AND l.remaining > l.held AND l.expires_at <= @now), 0) AS bigint)";
 
     /// <summary>
     /// <see cref="ExpiredSql"/> for reads, which count only holds not yet past expiry (<see cref="Holds.HeldSql"/>):
@@ -117,7 +123,7 @@ public static class Lots
             $"""
             SELECT id AS lot_id, CAST(remaining - held AS bigint) AS amount, category, expires_at
             FROM credit_lots
-            WHERE account_id = @accountId AND remaining > held AND ({Unexpired} OR @includeExpired)
+            WHERE account_id = @accountId AND {Unheld} AND ({Unexpired} OR @includeExpired)
             ORDER BY CASE WHEN source_id = @firstFromSource THEN 0 ELSE 1 END, CASE WHEN {Unexpired} THEN 0 ELSE 1 END, {SpendOrder}
             """,
             new { accountId, now, includeExpired, firstFromSource = firstFromSource ?? "" }, cancellationToken);

@@ -94,7 +94,7 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
         walk AS (
             SELECT id, remaining - held AS free, SUM(remaining - held) OVER (ORDER BY {Lots.SpendOrder}) - (remaining - held) AS before
             FROM credit_lots
-            WHERE account_id = @accountId AND remaining > held AND {Lots.Unexpired}),
+            WHERE account_id = @accountId AND {Lots.Unheld} AND {Lots.Unexpired}),
         taken AS (
             UPDATE credit_lots SET remaining = credit_lots.remaining - LEAST(walk.free, @credits - walk.before)
             FROM walk, moved
