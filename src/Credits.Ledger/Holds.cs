@@ -10,9 +10,8 @@ namespace Credits.Ledger;
 /// <summary>
 /// Reserve credits before work, then capture (charge all or part) or release them. A hold moves
 /// accounts.held and reserves specific lots (<see cref="HoldLots"/>), never the balance; only a
-/// capture writes a ledger row. Expired holds are
-/// released by the next spend or hold on the account (<see cref="ExpireAsync"/>) and are never
-/// counted by reads, so no background job is needed. Each step takes an Idempotency-Key (required
+/// capture writes a ledger row. Expired holds are released by the next spend or hold on the
+/// account (<see cref="ExpireAsync"/>) and are never counted by reads, so no background job is needed. Each step takes an Idempotency-Key (required
 /// to place, optional to capture or release), claimed in the same transaction as the change: the
 /// same key and request replay the first answer, the same key with another request is refused.
 /// </summary>
