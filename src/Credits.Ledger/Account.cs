@@ -9,7 +9,7 @@ public sealed record Account
     /// <summary>Reserved by active, unexpired holds; available = balance - held.</summary>
     public long Held { get; init; }
 
-    /// <summary>Lot remainders past their expiry that the sweep has not booked yet: in the balance, never spendable.</summary>
+    /// <summary>Unheld lot remainders past their expiry that the sweep has not booked yet: in the balance, never spendable.</summary>
     public long Expired { get; init; }
 
     /// <summary>What refunds or moves could not take back; the next grant pays it first. Included (negatively) in the balance.</summary>

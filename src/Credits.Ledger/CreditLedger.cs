@@ -10,7 +10,7 @@ namespace Credits.Ledger;
 public sealed class CreditLedger(LedgerDatabase database, TimeProvider time)
 {
     private const string AccountSql =
-        $"SELECT id, email, balance, {Holds.HeldSql} AS held, {Lots.ExpiredSql} AS expired, debt, created_at, updated_at FROM accounts WHERE id = @accountId";
+        $"SELECT id, email, balance, {Holds.HeldSql} AS held, {Lots.ExpiredReadSql} AS expired, debt, created_at, updated_at FROM accounts WHERE id = @accountId";
 
     /// <summary>The columns a ledger row is written with; every INSERT INTO ledger_entries, fast path or not, lists these.</summary>
     public const string EntryColumns = "account_id, amount, kind, source_kind, source_id, reason, created_at";

@@ -9,9 +9,9 @@ namespace Credits.Ledger;
 
 /// <summary>
 /// Reserve credits before work, then capture (charge all or part) or release them. A hold moves
-/// accounts.held, never the balance; only a capture writes a ledger row. Expired holds are
-/// released by the next spend or hold on the account (<see cref="ExpireAsync"/>) and are never
-/// counted by reads, so no background job is needed. Each step takes an Idempotency-Key (required
+/// accounts.held and reserves specific lots (<see cref="HoldLots"/>), never the balance; only a
+/// capture writes a ledger row. Expired holds are released by the next spend or hold on the
+/// account (<see cref="ExpireAsync"/>) and are never counted by reads, so no background job is needed. Each step takes an Idempotency-Key (required
 /// to place, optional to capture or release), claimed in the same transaction as the change: the
 /// same key and request replay the first answer, the same key with another request is refused.
 /// </summary>
@@ -69,6 +69,7 @@ public sealed class Holds(CreditLedger ledger)
         await tx.ExecuteAsync(
             $"INSERT INTO holds ({Columns}) VALUES (@Id, @AccountId, @Credits, @Status, 0, @ExpiresAt, @CreatedAt, @UpdatedAt)",
             hold, cancellationToken);
+        await HoldLots.ReserveAsync(tx, hold.Id, accountId, credits, now, cancellationToken);
         await Outbox.EnqueueAsync(tx, LedgerChanges.HoldPlaced(hold, funds), now, cancellationToken);
         return await CommitAsync(tx, accountId, key, new HoldResult(HoldOutcome.Placed, hold, funds), cancellationToken);
     }
@@ -114,8 +115,8 @@ public sealed class Holds(CreditLedger ledger)
         var entryId = await CreditLedger.InsertEntryAsync(tx,
             new Posting(hold.AccountId, -amount, Spending.SpendKind, CaptureSourceKind, hold.Id, $"captured {amount} of {hold.Credits} held"),
             now, cancellationToken);
-        // Credits held before a lot expired stay capturable: the capture reaches expired remainders after the live ones.
-        await Lots.TakeAsync(tx, entryId, hold.AccountId, amount, now, cancellationToken, includeExpired: true);
+        // Credits held before a lot expired stay capturable: the capture takes from the hold's own lots first.
+        await HoldLots.CaptureAsync(tx, entryId, hold.Id, hold.AccountId, amount, now, cancellationToken);
         await Outbox.EnqueueAsync(tx, LedgerChanges.Captured(hold, amount, funds), now, cancellationToken);
         return await CommitAsync(tx, hold.AccountId, key,
             new HoldResult(HoldOutcome.Captured, hold with { Status = HoldStatus.Captured, Captured = amount, UpdatedAt = now }, funds), cancellationToken);
@@ -139,6 +140,7 @@ public sealed class Holds(CreditLedger ledger)
         {
             return await AlreadySettledAsync(tx, holdId, HoldStatus.Released, null, key, now, cancellationToken);
         }
+        await HoldLots.ReleaseAsync(tx, holdId, cancellationToken);
         var funds = await tx.QuerySingleOrDefaultAsync<Funds>(
             $"UPDATE accounts SET held = held - @Credits, updated_at = @now WHERE id = @AccountId RETURNING balance, held, {Lots.ExpiredSql} AS expired",
             new { hold.Credits, hold.AccountId, now }, cancellationToken);
@@ -170,13 +172,18 @@ public sealed class Holds(CreditLedger ledger)
             return;
         }
         await tx.ExecuteAsync("UPDATE accounts SET updated_at = @now WHERE id = @accountId", args, cancellationToken);
-        var freed = (await tx.QueryAsync<long>(
-            """
+        var expired = (await tx.QueryAsync<Hold>(
+            $"""
             UPDATE holds SET status = 'expired', updated_at = @now
             WHERE account_id = @accountId AND status = 'active' AND expires_at <= @now
-            RETURNING credits
+            RETURNING {Columns}
             """,
-            args, cancellationToken)).Sum();
+            args, cancellationToken)).ToList();
+        foreach (var hold in expired)
+        {
+            await HoldLots.ReleaseAsync(tx, hold.Id, cancellationToken);
+        }
+        var freed = expired.Sum(h => h.Credits);
         if (freed > 0)
         {
             await tx.ExecuteAsync("UPDATE accounts SET held = held - @freed WHERE id = @accountId", new { accountId, freed }, cancellationToken);

@@ -7,14 +7,14 @@ namespace Credits.Ledger;
 /// <summary>
 /// Books what is left of each lot past its expiry as one <c>expiry</c> ledger row (source
 /// <c>expiry</c> / the lot id), taking it out of the balance. Spends never needed it: they filter
-/// expired lots themselves; this only makes the ledger say so. It also warns: each lot with
-/// credits left that expires within <see cref="LotQueries.SoonWindow"/> gets one
-/// credits.expiring_soon message (a lot granted with less time to live gets it at the next sweep).
-/// Any number of sweeps may run at once (the server's background sweep, <c>credits expire</c> from
-/// cron, on several instances): each account is swept under its row lock, the unique ledger source
-/// decides if two meet over an expiry and the lot's <c>expiry_warned_at</c> over a warning.
-/// An account with an active hold waits until the hold ends, so held credits stay capturable; its
-/// warnings do not wait.
+/// expired lots themselves; this only makes the ledger say so. Only the unheld part of a lot is
+/// booked: what active holds reserve of it stays capturable, and what they give back later is
+/// booked by a later sweep (a second row for the same lot). It also warns: each lot with credits
+/// left that expires within <see cref="LotQueries.SoonWindow"/> gets one credits.expiring_soon
+/// message (a lot granted with less time to live gets it at the next sweep). Any number of sweeps
+/// may run at once (the server's background sweep, <c>credits expire</c> from cron, on several
+/// instances): each account is swept under its row lock, the unique ledger source decides if two
+/// meet over an expiry and the lot's <c>expiry_warned_at</c> over a warning.
 /// </summary>
 public sealed class LotExpiry(CreditLedger ledger)
 {
@@ -28,7 +28,12 @@ public sealed class LotExpiry(CreditLedger ledger)
         var accounts = await ledger.Database.ReadAsync(c => c.QueryAsync<string>(new CommandDefinition(
             """
             SELECT DISTINCT account_id FROM credit_lots
-            WHERE remaining > 0 AND expires_at IS NOT NULL AND (expires_at <= @now OR (expires_at <= @until AND expiry_warned_at IS NULL))
+            WHERE remaining > 0 AND expires_at IS NOT NULL
+              AND ((expires_at <= @now
+                    AND (remaining > held
+                         OR (held > 0 AND EXISTS (SELECT 1 FROM hold_lots hl JOIN holds h ON h.id = hl.hold_id
+                                                  WHERE hl.lot_id = credit_lots.id AND h.status = 'active' AND h.expires_at <= @now))))
+                   OR (expires_at > @now AND expires_at <= @until AND expiry_warned_at IS NULL))
             ORDER BY account_id
             LIMIT @maxAccounts
             """,
@@ -46,28 +51,24 @@ public sealed class LotExpiry(CreditLedger ledger)
 
     private static async Task<ExpirySweep> SweepAccountAsync(LedgerTransaction tx, string accountId, long now, CancellationToken cancellationToken)
     {
-        // The account row's lock first, as every change to its lots takes it; then holds past expiry are released.
+        // The account row's lock first, as every change to its lots takes it; then holds past expiry give their lots back.
         await tx.ExecuteAsync("UPDATE accounts SET updated_at = updated_at WHERE id = @accountId", new { accountId }, cancellationToken);
         await Holds.ExpireAsync(tx, accountId, now, onlyIfDue: true, cancellationToken);
         var warned = await WarnAsync(tx, accountId, now, cancellationToken);
-        if (await tx.QuerySingleOrDefaultAsync<long>("SELECT held FROM accounts WHERE id = @accountId", new { accountId }, cancellationToken) > 0)
-        {
-            return new ExpirySweep(0, 0, warned);
-        }
         var due = await tx.QueryAsync<DueLot>(
             """
-            SELECT l.id, l.remaining,
+            SELECT l.id, CAST(l.remaining - l.held AS bigint) AS remaining,
                    (SELECT COUNT(*) FROM entry_lots p JOIN ledger_entries e ON e.id = p.entry_id
                     WHERE p.lot_id = l.id AND e.source_kind = 'expiry') AS booked
             FROM credit_lots l
-            WHERE l.account_id = @accountId AND l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= @now
+            WHERE l.account_id = @accountId AND l.remaining > 0 AND l.remaining > l.held AND l.expires_at IS NOT NULL AND l.expires_at <= @now
             ORDER BY l.id
             """,
             new { accountId, now }, cancellationToken);
         long lots = 0, credits = 0;
         foreach (var lot in due)
         {
-            // A lot booked before and given credits back later (a won dispute) gets a second row of its own.
+            // A lot booked before and given credits back later (a hold ending, a won dispute) gets a second row of its own.
             var sourceId = lot.Booked == 0 ? $"{lot.Id}" : $"{lot.Id}#{lot.Booked}";
             var entryId = await tx.QuerySingleOrDefaultAsync<long?>(
                 $"""
@@ -120,10 +121,7 @@ public sealed class LotExpiry(CreditLedger ledger)
         return warned.Count;
     }
 
-    /// <summary>
-    /// Properties, not a positional record: with no due lot (another sweep booked them, or the account
-    /// only had lots to warn about) SQLite types the count column as a blob, which no constructor matches.
-    /// </summary>
+    /// <summary>Read by property: SQLite gives a computed column no type when no row comes back, and Dapper matches constructors by type.</summary>
     private sealed class DueLot
     {
         public long Id { get; init; }

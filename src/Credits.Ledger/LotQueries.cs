@@ -15,13 +15,18 @@ public sealed class LotQueries(LedgerDatabase database, TimeProvider time)
     /// <summary>The end of the warning window that starts at <paramref name="now"/> (unix ms).</summary>
     public static long SoonUntil(long now) => now + (long)SoonWindow.TotalMilliseconds;
 
-    /// <summary>Active lots first (in spend order), then spent and expired ones, newest first; <paramref name="offset"/> pages.</summary>
+    /// <summary>
+    /// Active lots first (in spend order), then spent and expired ones, newest first; <paramref name="offset"/> pages.
+    /// A lot's held part counts only holds not yet past expiry, as every read does.
+    /// </summary>
     public Task<IReadOnlyList<CreditLot>> ListAsync(string accountId, int offset, int limit, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         return database.ReadAsync<IReadOnlyList<CreditLot>>(async c => [.. await c.QueryAsync<CreditLot>(new CommandDefinition(
             $"""
-            SELECT id, account_id, category, source_kind, source_id, granted, remaining, expires_at, created_at
+            SELECT id, account_id, category, source_kind, source_id, granted, remaining, expires_at, created_at,
+                   CAST(COALESCE((SELECT SUM(hl.amount) FROM hold_lots hl JOIN holds h ON h.id = hl.hold_id
+                                  WHERE hl.lot_id = credit_lots.id AND {HoldLots.Live}), 0) AS bigint) AS held
             FROM credit_lots
             WHERE account_id = @accountId
             ORDER BY CASE WHEN remaining > 0 AND {Lots.Unexpired} THEN 0 ELSE 1 END,

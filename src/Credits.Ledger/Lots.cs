@@ -19,18 +19,39 @@ public static class Lots
     /// <summary>A lot (alias-free columns) is spendable at @now.</summary>
     public const string Unexpired = "(expires_at IS NULL OR expires_at > @now)";
 
+    /// <summary>
+    /// A lot (alias-free columns) has an unheld part. <c>remaining > 0</c> follows from it, and is
+    /// spelled out so that PostgreSQL can use the lot indexes, which are partial on <c>remaining > 0</c>.
+    /// </summary>
+    public const string Unheld = "remaining > 0 AND remaining > held";
+
     /// <summary>Soonest expiry first (none last), promotional before paid, oldest first.</summary>
     public const string SpendOrder =
         "CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END, expires_at, CASE WHEN category = 'promotional' THEN 0 ELSE 1 END, created_at, id";
 
     /// <summary>
-    /// The account's lot remainders past expiry that the sweep has not booked yet (needs @now, reads
-    /// <c>accounts.id</c>): what a spend must not count although it is still in the balance.
+    /// The account's unheld lot remainders past expiry that the sweep has not booked yet (needs @now,
+    /// reads <c>accounts.id</c>): what a spend must not count although it is still in the balance.
+    /// The held part of an expired lot is already out of what is available through <c>accounts.held</c>.
     /// </summary>
     public const string ExpiredSql =
-        "CAST(COALESCE((SELECT SUM(l.remaining) FROM credit_lots l WHERE l.account_id = accounts.id AND l.remaining > 0 AND l.expires_at <= @now), 0) AS bigint)";
+        "CAST(COALESCE((SELECT SUM(l.remaining - l.held) FROM credit_lots l WHERE l.account_id = accounts.id AND l.remaining > 0 AND l.remaining > l.held AND l.expires_at <= @now), 0) AS bigint)";
 
-    /// <summary>What a spend, hold or transfer may take: balance less what is held and what has expired.</summary>
+    /// <summary>
+    /// <see cref="ExpiredSql"/> for reads, which count only holds not yet past expiry (<see cref="Holds.HeldSql"/>):
+    /// what a hold past expiry reserved of an expired lot is expired too, though no write has released it yet.
+    /// </summary>
+    public const string ExpiredReadSql =
+        $"""
+        CAST(COALESCE((SELECT SUM(l.remaining) FROM credit_lots l WHERE l.account_id = accounts.id AND l.remaining > 0 AND l.expires_at <= @now), 0)
+           - COALESCE((SELECT SUM(hl.amount) FROM hold_lots hl JOIN holds h ON h.id = hl.hold_id JOIN credit_lots l ON l.id = hl.lot_id
+                       WHERE h.account_id = accounts.id AND {HoldLots.Live} AND l.expires_at <= @now), 0) AS bigint)
+        """;
+
+    /// <summary>
+    /// What a spend, hold or transfer may take: balance less what is held and what has expired, which
+    /// is the unheld remainders of unexpired lots less the debt.
+    /// </summary>
     public const string Spendable = $"balance - held - {ExpiredSql}";
 
     public const string Columns = "account_id, category, source_kind, source_id, granted, remaining, expires_at, created_at";
@@ -90,26 +111,24 @@ public static class Lots
     /// <summary>
     /// Takes <paramref name="amount"/> from the account's lots for ledger row <paramref name="entryId"/>:
     /// the lots of <paramref name="firstFromSource"/> first (a refunded purchase's own lot), then
-    /// spend order; <paramref name="includeExpired"/> (a capture of credits held before an expiry)
-    /// lets it reach expired remainders last. What no lot covers becomes debt.
+    /// spend order; <paramref name="includeExpired"/> (a capture beyond what its hold reserved)
+    /// lets it reach expired remainders last. It never takes what holds reserve (a lot's
+    /// <c>held</c>): that stays capturable, and what no lot covers becomes debt.
     /// </summary>
     public static async Task<IReadOnlyList<LotSlice>> TakeAsync(
         LedgerTransaction tx, long entryId, string accountId, long amount, long now, CancellationToken cancellationToken,
-        string? firstFromSource = null, bool includeExpired = false, bool spareHeld = false)
+        string? firstFromSource = null, bool includeExpired = false)
     {
-        var lots = (await tx.QueryAsync<LotSlice>(
+        var lots = await tx.QueryAsync<FreeLot>(
             $"""
-            SELECT id AS lot_id, remaining AS amount, category, expires_at
+            SELECT id AS lot_id, CAST(remaining - held AS bigint) AS amount, category, expires_at
             FROM credit_lots
-            WHERE account_id = @accountId AND remaining > 0 AND ({Unexpired} OR @includeExpired)
+            WHERE account_id = @accountId AND {Unheld} AND ({Unexpired} OR @includeExpired)
             ORDER BY CASE WHEN source_id = @firstFromSource THEN 0 ELSE 1 END, CASE WHEN {Unexpired} THEN 0 ELSE 1 END, {SpendOrder}
             """,
-            new { accountId, now, includeExpired, firstFromSource = firstFromSource ?? "" }, cancellationToken)).ToList();
+            new { accountId, now, includeExpired, firstFromSource = firstFromSource ?? "" }, cancellationToken);
         var taken = new List<LotSlice>();
-        // A reversal leaves what active holds reserve in the lots (they stay capturable); the rest of it is debt.
-        var spared = spareHeld ? await tx.QuerySingleOrDefaultAsync<long>("SELECT held FROM accounts WHERE id = @accountId", new { accountId }, cancellationToken) : 0;
-        var left = Math.Min(amount, Math.Max(0, lots.Sum(l => l.Amount) - spared));
-        var debt = amount - left;
+        var left = amount;
         foreach (var lot in lots)
         {
             if (left == 0)
@@ -117,17 +136,22 @@ public static class Lots
                 break;
             }
             var take = Math.Min(left, lot.Amount);
-            await tx.ExecuteAsync("UPDATE credit_lots SET remaining = remaining - @take WHERE id = @LotId", new { take, lot.LotId }, cancellationToken);
-            await PartAsync(tx, entryId, lot.LotId, -take, cancellationToken);
-            taken.Add(lot with { Amount = take });
+            await TakeFromAsync(tx, entryId, lot.LotId, take, cancellationToken);
+            taken.Add(new LotSlice(lot.LotId, take, lot.Category, lot.ExpiresAt));
             left -= take;
         }
-        debt += left;
-        if (debt > 0)
+        if (left > 0)
         {
-            await tx.ExecuteAsync("UPDATE accounts SET debt = debt + @debt WHERE id = @accountId", new { debt, accountId }, cancellationToken);
+            await tx.ExecuteAsync("UPDATE accounts SET debt = debt + @left WHERE id = @accountId", new { left, accountId }, cancellationToken);
         }
         return taken;
+    }
+
+    /// <summary>Takes <paramref name="take"/> from one lot and names the lot on the ledger row.</summary>
+    internal static async Task TakeFromAsync(LedgerTransaction tx, long entryId, long lotId, long take, CancellationToken cancellationToken)
+    {
+        await tx.ExecuteAsync("UPDATE credit_lots SET remaining = remaining - @take WHERE id = @lotId", new { take, lotId }, cancellationToken);
+        await PartAsync(tx, entryId, lotId, -take, cancellationToken);
     }
 
     /// <summary>Moves a ledger row's lots: a credit makes a lot, a debit takes from them.</summary>
@@ -136,7 +160,7 @@ public static class Lots
         terms is { Deferred: true } ? Task.FromResult<IReadOnlyList<LotSlice>>([])
         : posting.Amount > 0
             ? GrantAsync(tx, entryId, posting.AccountId, posting.Amount, terms ?? LotTerms.Promotion, posting.SourceKind, posting.SourceId, now, cancellationToken)
-            : TakeAsync(tx, entryId, posting.AccountId, -posting.Amount, now, cancellationToken, terms?.TakeFirstFrom, spareHeld: true);
+            : TakeAsync(tx, entryId, posting.AccountId, -posting.Amount, now, cancellationToken, terms?.TakeFirstFrom);
 
     /// <summary>The lot ids each of these ledger rows touched, with amounts.</summary>
     public static async Task<ILookup<long, EntryLot>> PartsAsync(System.Data.Common.DbConnection connection, IReadOnlyCollection<long> entryIds,
@@ -161,6 +185,18 @@ public static class Lots
             await tx.ExecuteAsync("UPDATE accounts SET debt = debt - @paid WHERE id = @accountId", new { paid, accountId }, cancellationToken);
         }
         return paid;
+    }
+
+    /// <summary>
+    /// A lot's unheld part. Read by property, not by constructor: SQLite gives a computed column no
+    /// type when no row comes back, and Dapper matches constructors by type.
+    /// </summary>
+    private sealed record FreeLot
+    {
+        public long LotId { get; init; }
+        public long Amount { get; init; }
+        public string Category { get; init; } = "";
+        public long? ExpiresAt { get; init; }
     }
 
     private static Task<int> PartAsync(LedgerTransaction tx, long entryId, long lotId, long amount, CancellationToken cancellationToken) =>
@@ -200,6 +236,10 @@ public sealed record CreditLot
     public required string SourceId { get; init; }
     public long Granted { get; init; }
     public long Remaining { get; init; }
+
+    /// <summary>What active holds reserve of <see cref="Remaining"/>.</summary>
+    public long Held { get; init; }
+
     public long? ExpiresAt { get; init; }
     public long CreatedAt { get; init; }
 

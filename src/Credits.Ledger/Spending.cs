@@ -84,22 +84,22 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
         """;
 
     /// <summary>
-    /// The spend's lots, in the same statement: the account's spendable lots in spend order with a
-    /// running sum, each taking what the spend still needs after the lots before it. A lot changed
+    /// The spend's lots, in the same statement: the unheld parts of the account's spendable lots in
+    /// spend order with a running sum, each taking what the spend still needs after the lots before it. A lot changed
     /// by another process since the statement began cannot go below zero (a CHECK), so a race
     /// fails the batch and it runs again, never taking twice.
     /// </summary>
     private const string TakeLotsSteps =
         $"""
         walk AS (
-            SELECT id, remaining, SUM(remaining) OVER (ORDER BY {Lots.SpendOrder}) - remaining AS before
+            SELECT id, remaining - held AS free, SUM(remaining - held) OVER (ORDER BY {Lots.SpendOrder}) - (remaining - held) AS before
             FROM credit_lots
-            WHERE account_id = @accountId AND remaining > 0 AND {Lots.Unexpired}),
+            WHERE account_id = @accountId AND {Lots.Unheld} AND {Lots.Unexpired}),
         taken AS (
-            UPDATE credit_lots SET remaining = credit_lots.remaining - LEAST(walk.remaining, @credits - walk.before)
+            UPDATE credit_lots SET remaining = credit_lots.remaining - LEAST(walk.free, @credits - walk.before)
             FROM walk, moved
             WHERE credit_lots.id = walk.id AND walk.before < @credits
-            RETURNING credit_lots.id, LEAST(walk.remaining, @credits - walk.before) AS amount),
+            RETURNING credit_lots.id, LEAST(walk.free, @credits - walk.before) AS amount),
         parts AS (
             INSERT INTO entry_lots (entry_id, lot_id, amount)
             SELECT entry.id, taken.id, -taken.amount FROM entry, taken)
@@ -219,8 +219,8 @@ public enum MovementOutcome
 }
 
 /// <summary>
-/// An account's balance, the part of it reserved by holds and the part in expired lots not yet
-/// booked; available = balance - held - expired (may be negative).
+/// An account's balance, the part of it reserved by holds and the unheld part of expired lots not
+/// yet booked; available = balance - held - expired (may be negative).
 /// </summary>
 public sealed record Funds(long Balance, long Held, long Expired)
 {

@@ -14,7 +14,7 @@ public static class LotsApi
     }
 
     public sealed record LotResponse(
-        long Id, string Category, string Source, string SourceId, long Granted, long Remaining, string State, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt);
+        long Id, string Category, string Source, string SourceId, long Granted, long Remaining, long Held, string State, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt);
 
     public sealed record LotPage(string UserId, IReadOnlyList<LotResponse> Lots, int? NextOffset);
 
@@ -40,6 +40,6 @@ public static class LotsApi
         return TypedResults.Ok(new LotPage(id, [.. page.Select(l => From(l, now))], page.Count == size ? start + size : null));
     }
 
-    public static LotResponse From(CreditLot lot, long now) => new(lot.Id, lot.Category, lot.SourceKind, lot.SourceId, lot.Granted, lot.Remaining,
+    public static LotResponse From(CreditLot lot, long now) => new(lot.Id, lot.Category, lot.SourceKind, lot.SourceId, lot.Granted, lot.Remaining, lot.Held,
         lot.StateAt(now), lot.ExpiresAt is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null, DateTimeOffset.FromUnixTimeMilliseconds(lot.CreatedAt));
 }

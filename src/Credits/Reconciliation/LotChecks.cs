@@ -26,25 +26,34 @@ internal static class LotChecks
             row => $"lot {row.Id} of account {row.AccountId} granted {row.Granted} and has {row.Remaining} left, but its ledger parts sum to {row.Parts}"),
         LedgerVerifier.Sql<ExpiryRow>("lot expiry", "every expired lot's remainder is booked by expiry rows, each lot's once",
             """
-            SELECT l.id, l.account_id, l.remaining, COUNT(e.id) AS rows_found
+            SELECT l.id, l.account_id, CAST(l.remaining - l.held AS bigint) AS remaining, COUNT(e.id) AS rows_found
             FROM credit_lots l
             LEFT JOIN ledger_entries e ON e.source_kind = @expiry AND e.source_id = CAST(l.id AS text)
             WHERE l.expires_at IS NOT NULL AND l.expires_at <= @now
-            GROUP BY l.id, l.account_id, l.remaining
-            HAVING COUNT(e.id) > 1
-                OR (l.remaining > 0 AND l.expires_at <= @now - @grace
-                    AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.account_id = l.account_id AND h.status = 'active'))
+            GROUP BY l.id, l.account_id, l.remaining, l.held
+            HAVING COUNT(e.id) > 1 OR (l.remaining > l.held AND l.expires_at <= @now - @grace)
             """,
             row => row.RowsFound > 1
                 ? $"lot {row.Id} of account {row.AccountId} has {row.RowsFound} expiry rows"
                 : $"lot {row.Id} of account {row.AccountId} expired over an hour ago with {row.Remaining} credits not booked as expired (run credits expire)"),
-        LedgerVerifier.Sql<HeldRow>("held lots", "what active holds reserve is no more than the remainders of the account's lots",
+        LedgerVerifier.Sql<HeldLotRow>("held lots", "no lot has more held than left, and each lot's held is what active holds reserved of it",
             """
-            SELECT a.id, a.held, CAST(COALESCE((SELECT SUM(l.remaining) FROM credit_lots l WHERE l.account_id = a.id), 0) AS bigint) AS remaining
-            FROM accounts a
-            WHERE a.held > COALESCE((SELECT SUM(l.remaining) FROM credit_lots l WHERE l.account_id = a.id), 0)
+            SELECT l.id, l.account_id, l.remaining, l.held, CAST(COALESCE(SUM(hl.amount), 0) AS bigint) AS reserved
+            FROM credit_lots l
+            LEFT JOIN hold_lots hl ON hl.lot_id = l.id AND EXISTS (SELECT 1 FROM holds h WHERE h.id = hl.hold_id AND h.status = 'active')
+            GROUP BY l.id, l.account_id, l.remaining, l.held
+            HAVING l.held < 0 OR l.held > l.remaining OR l.held <> COALESCE(SUM(hl.amount), 0)
             """,
-            row => $"account {row.Id} holds {row.Held} credits but its lots have only {row.Remaining} left"),
+            row => $"lot {row.Id} of account {row.AccountId} has {row.Remaining} left and {row.Held} held, but active holds reserve {row.Reserved} of it"),
+        LedgerVerifier.Sql<HeldRow>("held accounts", "every account's held credits are what its active holds reserved of its lots",
+            """
+            SELECT a.id, a.held, CAST(COALESCE(r.reserved, 0) AS bigint) AS reserved
+            FROM accounts a
+            LEFT JOIN (SELECT h.account_id, SUM(hl.amount) AS reserved FROM hold_lots hl JOIN holds h ON h.id = hl.hold_id
+                       WHERE h.status = 'active' GROUP BY h.account_id) r ON r.account_id = a.id
+            WHERE a.held <> COALESCE(r.reserved, 0)
+            """,
+            row => $"account {row.Id} holds {row.Held} credits but its active holds reserve {row.Reserved} of its lots"),
     ];
 
     private sealed record LotSumRow
@@ -72,10 +81,19 @@ internal static class LotChecks
         public long RowsFound { get; init; }
     }
 
+    private sealed record HeldLotRow
+    {
+        public long Id { get; init; }
+        public string AccountId { get; init; } = "";
+        public long Remaining { get; init; }
+        public long Held { get; init; }
+        public long Reserved { get; init; }
+    }
+
     private sealed record HeldRow
     {
         public string Id { get; init; } = "";
         public long Held { get; init; }
-        public long Remaining { get; init; }
+        public long Reserved { get; init; }
     }
 }

@@ -107,7 +107,9 @@ public sealed partial class PaymentReassignments(CreditLedger ledger, ILogger<Pa
                 (fromBalance, toBalance) = posting == outRow ? (posted.Balance, toBalance) : (fromBalance, posted.Balance);
                 (inEntry, slices) = posting == outRow ? (inEntry, posted.Lots ?? []) : (posted.EntryId, slices);
             }
-            await Lots.GrantAsync(tx, inEntry, toUser, remaining, new LotTerms(Lots.Paid) { Slices = slices }, InKind, sourceId, now, cancellationToken);
+            // The moved lots name the checkout session, so they stay the purchase's own lots on the new account:
+            // a later refund takes them first and a won dispute gives back into them.
+            await Lots.GrantAsync(tx, inEntry, toUser, remaining, new LotTerms(Lots.Paid) { Slices = slices }, InKind, sessionId, now, cancellationToken);
         }
         else
         {

@@ -110,6 +110,27 @@ public abstract class MovesTests<TFixture>(TFixture db) : IClassFixture<TFixture
     }
 
     [Fact]
+    public async Task A_won_dispute_on_a_reassigned_purchase_gives_the_credits_back_to_its_moved_lot()
+    {
+        await using var server = await CreditsServer.StartAsync(db);
+        var (sessionId, paymentIntent, _, right) = await WrongGrantAsync(server);
+        await server.ExpectAsync(HttpStatusCode.OK, ReassignAsync(server, sessionId, right, "fix"));
+        await server.ExpectAsync(HttpStatusCode.OK, server.GrantAsync(right, 30, "bonus"));
+        var dispute = StripeEvents.NewId("dp");
+
+        await server.DeliverAsync(StripeEvents.Dispute("charge.dispute.created", paymentIntent, 500, "needs_response", dispute));
+        Assert.Equal(30, await server.BalanceAsync(right));
+        await server.DeliverAsync(StripeEvents.Dispute("charge.dispute.closed", paymentIntent, 500, "won", dispute));
+
+        Assert.Equal(80, await server.BalanceAsync(right));
+        var lots = (await server.Database.ReadAsync(c => c.QueryAsync<(string, long, long)>(new CommandDefinition(
+            "SELECT source_kind, granted, remaining FROM credit_lots WHERE account_id = @right ORDER BY id", new { right },
+            cancellationToken: TestContext.Current.CancellationToken)), TestContext.Current.CancellationToken)).ToList();
+        Assert.Equal([("reassign_in", 50L, 50L), ("grant", 30L, 30L)], lots);
+        await AssertVerifiedAsync();
+    }
+
+    [Fact]
     public async Task Two_reassignments_at_once_move_the_purchase_once()
     {
         await using var server = await CreditsServer.StartAsync(db);

@@ -48,6 +48,9 @@ public abstract class LotMigrationTests<TFixture>(TFixture db) : IClassFixture<T
         var lots = (await server.Database.ReadAsync(c => c.QueryAsync<(string, string, long, long, long?)>(
             "SELECT account_id, category, granted, remaining, expires_at FROM credit_lots ORDER BY account_id"), Cancel)).ToList();
         Assert.Equal([("m_buyer", Lots.Paid, 50L, 50L, (long?)null)], lots);
+        // The active hold reserves 10 of that lot (0011_hold_lots.sql), so no spend can take them.
+        Assert.Equal(10, await server.ScalarAsync<long>("SELECT held FROM credit_lots WHERE account_id = 'm_buyer'"));
+        Assert.Equal(10, await server.ScalarAsync<long>("SELECT amount FROM hold_lots WHERE hold_id = 'hold_m_active'"));
         Assert.Equal(40, await server.ScalarAsync<long>("SELECT debt FROM accounts WHERE id = 'm_refunded'"));
         Assert.Equal(0, await server.ScalarAsync<long>("SELECT debt FROM accounts WHERE id = 'm_empty'"));
 

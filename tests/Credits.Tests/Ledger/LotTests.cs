@@ -91,6 +91,61 @@ public abstract class LotTests<TFixture>(TFixture db) : IClassFixture<TFixture> 
     }
 
     [Fact]
+    public async Task Released_credits_of_a_lot_that_expired_under_a_hold_are_booked_as_expired_not_available()
+    {
+        await using var server = await StartAsync();
+        var user = await server.UserWithAsync(0);
+        await server.ExpectAsync(HttpStatusCode.OK, GrantLotAsync(server, user, 40, null, server.Time.GetUtcNow().AddMinutes(10)));
+        await server.ExpectAsync(HttpStatusCode.OK, GrantLotAsync(server, user, 10, "paid", null));
+        var hold = await server.ExpectAsync(HttpStatusCode.Created, server.HoldAsync(user, 30, ttlSeconds: 3600));
+        var sweep = server.Services.GetRequiredService<LotExpiry>();
+
+        server.Time.Advance(TimeSpan.FromMinutes(30));
+        await sweep.SweepAsync(100, Cancel);
+        Assert.Equal((40L, 10L), await BalanceAndAvailableAsync(server, user));
+        await server.ExpectAsync(HttpStatusCode.OK, server.ReleaseAsync(hold.GetProperty("id").GetString()!));
+        Assert.Equal((40L, 10L), await BalanceAndAvailableAsync(server, user));
+        await server.ExpectAsync(HttpStatusCode.PaymentRequired, server.SpendAsync(user, 11, "s1"));
+        await sweep.SweepAsync(100, Cancel);
+
+        Assert.Equal((10L, 10L), await BalanceAndAvailableAsync(server, user));
+        var expired = (await server.Database.ReadAsync(c => c.QueryAsync<long>(
+            "SELECT amount FROM ledger_entries WHERE account_id = @user AND kind = 'expiry' ORDER BY id", new { user }), Cancel)).ToList();
+        Assert.Equal([-10L, -30L], expired);
+        await server.AssertConsistentAsync(user);
+        await VerifyAsync(server);
+    }
+
+    [Fact]
+    public async Task An_expired_lot_under_a_hold_does_not_lower_available_twice()
+    {
+        await using var server = await StartAsync();
+        var user = await server.UserWithAsync(0);
+        await server.ExpectAsync(HttpStatusCode.OK, GrantLotAsync(server, user, 40, null, server.Time.GetUtcNow().AddMinutes(10)));
+        await server.ExpectAsync(HttpStatusCode.OK, GrantLotAsync(server, user, 20, "paid", null));
+        var hold = await server.ExpectAsync(HttpStatusCode.Created, server.HoldAsync(user, 40, ttlSeconds: 3600));
+
+        server.Time.Advance(TimeSpan.FromMinutes(30));
+
+        Assert.Equal((60L, 20L), await BalanceAndAvailableAsync(server, user));
+        var lots = await server.ExpectAsync(HttpStatusCode.OK, server.Client.GetAsync($"/api/users/{user}/lots", Cancel));
+        Assert.Equal([("active", 20L, 0L), ("expired", 40L, 40L)], lots.GetProperty("lots").EnumerateArray()
+            .Select(l => (l.GetProperty("state").GetString(), l.GetProperty("remaining").GetInt64(), l.GetProperty("held").GetInt64())));
+        await server.ExpectAsync(HttpStatusCode.OK, server.SpendAsync(user, 20, "s1"));
+        await server.ExpectAsync(HttpStatusCode.OK, server.CaptureAsync(hold.GetProperty("id").GetString()!));
+        Assert.Equal((0L, 0L), await BalanceAndAvailableAsync(server, user));
+        Assert.Equal(0, await server.ScalarAsync<long>("SELECT debt FROM accounts WHERE id = @user", new { user }));
+        await server.AssertConsistentAsync(user);
+        await VerifyAsync(server);
+    }
+
+    private static async Task<(long Balance, long Available)> BalanceAndAvailableAsync(CreditsServer server, string user)
+    {
+        var account = await server.UserAsync(user);
+        return (account.GetProperty("balance").GetInt64(), account.GetProperty("available").GetInt64());
+    }
+
+    [Fact]
     public async Task Dispute_then_refund_of_the_same_charge_takes_the_purchase_back_once()
     {
         await using var server = await StartAsync();

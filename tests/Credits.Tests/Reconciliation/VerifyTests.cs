@@ -1,3 +1,4 @@
+using System.Net;
 using Credits.Reconciliation;
 using Credits.Tests.Infrastructure;
 using Dapper;
@@ -41,6 +42,32 @@ public abstract class VerifyTests<TFixture>(TFixture db) : IClassFixture<TFixtur
         finally
         {
             await TamperAsync(server, "UPDATE accounts SET balance = 50 WHERE id = @user", new { user });
+        }
+    }
+
+    [Fact]
+    public async Task Verify_catches_held_credits_that_no_active_hold_reserved()
+    {
+        await using var server = await CreditsServer.StartAsync(db);
+        var user = User();
+        await server.DeliverAsync(StripeEvents.Paid(user, 50));
+        await server.ExpectAsync(HttpStatusCode.Created, server.HoldAsync(user, 20));
+        var lot = await server.ScalarAsync<long>("SELECT id FROM credit_lots WHERE account_id = @user", new { user });
+
+        await TamperAsync(server, "UPDATE credit_lots SET held = 25 WHERE id = @lot", new { lot });
+        await TamperAsync(server, "UPDATE accounts SET held = 30 WHERE id = @user", new { user });
+        try
+        {
+            var (tampered, output) = await CliRunner.RunAsync(db, null, "verify");
+
+            Assert.Equal(1, tampered);
+            Assert.Contains($"held lots: lot {lot} of account {user} has 50 left and 25 held, but active holds reserve 20 of it", output);
+            Assert.Contains($"held accounts: account {user} holds 30 credits but its active holds reserve 20 of its lots", output);
+        }
+        finally
+        {
+            await TamperAsync(server, "UPDATE credit_lots SET held = 20 WHERE id = @lot", new { lot });
+            await TamperAsync(server, "UPDATE accounts SET held = 20 WHERE id = @user", new { user });
         }
     }
 
