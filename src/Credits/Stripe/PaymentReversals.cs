@@ -72,7 +72,7 @@ public sealed class PaymentReversals(CreditLedger ledger)
         """;
 
     /// <summary>
-    /// Takes the payment intent's lock for the rest of the transaction (purchase, then session,
+    /// Takes the payment intent's lock for the rest of the transaction (payment intent, then session,
     /// then account is the lock order everywhere). True when a reversal may be waiting for its
     /// purchase: on PostgreSQL the function answers that from a snapshot taken after the lock was
     /// granted (schema script 0013_payment_intent_lock says why it must); on SQLite, whose single

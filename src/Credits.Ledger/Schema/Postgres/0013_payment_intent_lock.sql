@@ -5,8 +5,9 @@
 --
 -- The key is hashtextextended(payment_intent, 0), computed by the server that holds the locks,
 -- so every caller (any version of Credits, pgbench, psql) derives the same key from the same
--- text; it is the hash PostgreSQL's own hash partitioning stores on disk, so it does not change
--- between releases. Two payment intents that share a 64-bit key only wait for each other.
+-- text; it is the hash PostgreSQL's hash partitioning places rows by, which pg_upgrade keeps in
+-- place, so it does not change between releases. A key shared by two payment intents (or with the
+-- migration lock's constant) only makes them wait for each other, never changes an answer.
 --
 -- The function also answers whether a reversal is waiting for this payment's purchase, and it
 -- must: a VOLATILE function takes a fresh snapshot for each query in it (READ COMMITTED), so the
