@@ -155,10 +155,8 @@ WITH claimed AS (
     ON CONFLICT (id) DO NOTHING
     RETURNING id),
 locked AS (
-    INSERT INTO payment_intent_locks (payment_intent, touched_at)
-    SELECT 'pi_pgb' || :n, :now FROM claimed WHERE CAST('pi_pgb' || :n AS text) IS NOT NULL
-    ON CONFLICT (payment_intent) DO UPDATE SET touched_at = excluded.touched_at
-    RETURNING pending_reversals),
+    SELECT credits_lock_payment_intent('pi_pgb' || :n) AS reversals_waiting
+    FROM claimed WHERE CAST('pi_pgb' || :n AS text) IS NOT NULL),
 agreed AS (
     SELECT 1 AS ok
     WHERE CASE WHEN EXISTS (SELECT 1 FROM checkout_sessions WHERE session_id = 'cs_test_pgb' || :n)
@@ -173,7 +171,7 @@ paid AS (
                                    customer_id, email, reason, event_id, created_at, updated_at)
     SELECT 'cs_test_pgb' || :n, 'granted', 'bench_pgb_u' || :uid, :credits, :amount, 'usd', 'pi_pgb' || :n,
            'cus_pgb' || :uid, 'bench_pgb_u' || :uid || '@example.com', NULL, 'evt_pgb' || :n, :now, :now
-    FROM claimed, agreed WHERE NOT EXISTS (SELECT 1 FROM locked WHERE pending_reversals > 0)
+    FROM claimed, agreed WHERE NOT EXISTS (SELECT 1 FROM locked WHERE reversals_waiting)
     ON CONFLICT (session_id) DO UPDATE SET status = excluded.status, account_id = excluded.account_id, credits = excluded.credits,
                 amount_total = excluded.amount_total, currency = excluded.currency,
                 payment_intent = COALESCE(excluded.payment_intent, checkout_payments.payment_intent),

@@ -13,7 +13,7 @@ public static partial class Outbox
     /// (the lease), so no other instance picks a message up while it is in flight, and a process
     /// killed mid-attempt leaves it to be sent again once the lease runs out.
     /// </summary>
-    private const string DueSql =
+    internal const string DueSql =
         $"""
         SELECT m.seq, m.id, m.endpoint_id, m.account_id, m.event_type, m.payload, m.attempts, m.created_at, e.url, e.secret
         FROM webhook_messages m JOIN webhook_endpoints e ON e.id = m.endpoint_id
@@ -88,8 +88,9 @@ public static partial class Outbox
 
     /// <summary>When the oldest message still waiting was written (unix ms), or null when none waits; for the stuck-outbox gauge.</summary>
     public static Task<long?> OldestPendingAsync(LedgerDatabase database, CancellationToken cancellationToken) =>
-        database.ReadAsync(c => c.ExecuteScalarAsync<long?>(new CommandDefinition(
-            $"SELECT MIN(created_at) FROM webhook_messages WHERE status = '{MessageStatus.Pending}'", cancellationToken: cancellationToken)), cancellationToken);
+        database.ReadAsync(c => c.ExecuteScalarAsync<long?>(new CommandDefinition(OldestPendingSql, cancellationToken: cancellationToken)), cancellationToken);
+
+    internal const string OldestPendingSql = $"SELECT MIN(created_at) FROM webhook_messages WHERE status = '{MessageStatus.Pending}'";
 
     /// <summary>A ping for one endpoint (<c>credits webhooks test</c>). Null when the endpoint does not exist.</summary>
     public static async Task<string?> EnqueuePingAsync(LedgerDatabase database, string endpointId, long now, CancellationToken cancellationToken)

@@ -17,14 +17,17 @@ public static class StatsQueries
     private const string IsReversal = "(kind LIKE '%refund%' OR kind LIKE '%dispute%' OR kind LIKE '%revers%')";
 
     public static Task<Backlog> BacklogAsync(LedgerDatabase database, CancellationToken cancellationToken) =>
-        database.ReadAsync(c => c.QuerySingleAsync<Backlog>(new CommandDefinition(
-            """
-            SELECT
-                (SELECT COUNT(*) FROM checkout_payments WHERE status = 'unmatched') AS unmatched,
-                (SELECT MIN(created_at) FROM checkout_payments WHERE status = 'unmatched') AS oldest_unmatched_at,
-                (SELECT COUNT(*) FROM webhook_events WHERE status = 'failed') AS failed,
-                (SELECT MIN(received_at) FROM webhook_events WHERE status = 'failed') AS oldest_failed_at
-            """, cancellationToken: cancellationToken)), cancellationToken);
+        database.ReadAsync(c => c.QuerySingleAsync<Backlog>(new CommandDefinition(BacklogSql, cancellationToken: cancellationToken)), cancellationToken);
+
+    /// <summary>Counted on every /metrics scrape: it reads the partial indexes of parked payments and failed events only.</summary>
+    internal const string BacklogSql =
+        """
+        SELECT
+            (SELECT COUNT(*) FROM checkout_payments WHERE status = 'unmatched') AS unmatched,
+            (SELECT MIN(created_at) FROM checkout_payments WHERE status = 'unmatched') AS oldest_unmatched_at,
+            (SELECT COUNT(*) FROM webhook_events WHERE status = 'failed') AS failed,
+            (SELECT MIN(received_at) FROM webhook_events WHERE status = 'failed') AS oldest_failed_at
+        """;
 
     public static async Task<StatsResponse> ReadAsync(
         LedgerDatabase database, DateTimeOffset now, StatsResponse.LatencySummary latency, CancellationToken cancellationToken)

@@ -116,9 +116,8 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         var userId = resolution.UserId!;
         var credits = resolution.Credits!.Value;
         // Lock order everywhere: payment intent, then session, then account.
-        var pendingReversals = session.PaymentIntent is { } paymentIntent
-            ? await PaymentReversals.LockPaymentIntentAsync(tx, paymentIntent, now, cancellationToken)
-            : 0;
+        var reversalsMayWait = session.PaymentIntent is { } paymentIntent
+            && await PaymentReversals.LockPaymentIntentAsync(tx, paymentIntent, cancellationToken);
         if (!await CheckoutPayments.TryWriteAsync(tx, session, PaymentStatus.Granted, userId, credits, null, eventId, now, GrantReplaces, null, cancellationToken))
         {
             return await ExistingAsync(tx, session.Id, cancellationToken);
@@ -126,7 +125,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         // Accounts named by our own ids are created here; the others were found, so they exist.
         var email = resolution.CreateAccount ? AccountIds.NormalizeEmail(session.Email) : null;
         return await PostGrantAsync(tx, new GrantedPurchase { SessionId = session.Id, AccountId = userId, Credits = credits, PaymentIntent = session.PaymentIntent ?? "" },
-            session.Customer, email, pendingReversals, PurchaseReason(session.AmountTotal, session.Currency),
+            session.Customer, email, reversalsMayWait, PurchaseReason(session.AmountTotal, session.Currency),
             PurchaseExpiry(session.Metadata.GetValueOrDefault("pack_id"), now), cancellationToken);
     }
 
@@ -139,21 +138,20 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         LedgerTransaction tx, CheckoutPayment payment, string userId, long credits, string source, CancellationToken cancellationToken)
     {
         var now = ledger.Now();
-        var pendingReversals = payment.PaymentIntent is { } paymentIntent
-            ? await PaymentReversals.LockPaymentIntentAsync(tx, paymentIntent, now, cancellationToken)
-            : 0;
+        var reversalsMayWait = payment.PaymentIntent is { } paymentIntent
+            && await PaymentReversals.LockPaymentIntentAsync(tx, paymentIntent, cancellationToken);
         if (!await CheckoutPayments.AssignAsync(tx, payment.SessionId, userId, credits, source, now, cancellationToken))
         {
             return await ExistingAsync(tx, payment.SessionId, cancellationToken);
         }
         return await PostGrantAsync(tx, new GrantedPurchase { SessionId = payment.SessionId, AccountId = userId, Credits = credits, PaymentIntent = payment.PaymentIntent ?? "" },
-            payment.CustomerId, null, pendingReversals, $"{PurchaseReason(payment.AmountTotal, payment.Currency)}, assigned ({source})",
+            payment.CustomerId, null, reversalsMayWait, $"{PurchaseReason(payment.AmountTotal, payment.Currency)}, assigned ({source})",
             PurchaseExpiry((await CheckoutRecords.GetAsync(tx, payment.SessionId, cancellationToken))?.PackId, now), cancellationToken);
     }
 
     /// <summary>The ledger side of every grant: the purchase row, the customer link, and any reversal that arrived first.</summary>
     private async Task<EventOutcome> PostGrantAsync(
-        LedgerTransaction tx, GrantedPurchase purchase, string? customer, string? email, long pendingReversals, string reason, long? expiresAt,
+        LedgerTransaction tx, GrantedPurchase purchase, string? customer, string? email, bool reversalsMayWait, string reason, long? expiresAt,
         CancellationToken cancellationToken)
     {
         // The session row just moved to granted in this transaction: that is the gate, so this source is new.
@@ -165,7 +163,7 @@ public sealed class CheckoutFulfillment(CreditLedger ledger, PaymentResolver res
         {
             await CheckoutPayments.LinkCustomerAsync(tx, customer, purchase.AccountId, ledger.Now(), cancellationToken);
         }
-        var reversed = pendingReversals > 0 ? await reversals.ApplyPendingAsync(tx, purchase, cancellationToken) : 0;
+        var reversed = reversalsMayWait ? await reversals.ApplyPendingAsync(tx, purchase, cancellationToken) : 0;
         return new EventOutcome(EventStatus.Granted, purchase.Credits + reversed, purchase.AccountId,
             reversed == 0 ? null : $"{purchase.Credits} credits granted and {-reversed} taken back by refunds or disputes that arrived first")
         {

@@ -19,6 +19,20 @@ namespace Credits.Stripe;
 /// Stripe customer link names another account, and the account exists (or, when unknown accounts
 /// are created, no account has the payer's email). Anything else is claimed and handed to
 /// <see cref="PaymentResolver"/>, which parks or grants exactly as it would have.
+/// <para>
+/// The payment intent's lock (<see cref="PaymentReversals.LockPaymentIntentAsync"/>) is taken by
+/// the <c>locked</c> step, which <c>paid</c> reads, so it is held before the session row is
+/// written. Under READ COMMITTED this statement reads the snapshot taken when it started, and a
+/// lock taken part-way through does not refresh it: had the step been "lock, then look for a
+/// pending reversal" in this statement, a refund committed by the transaction the lock waited for
+/// would be invisible, the purchase would be granted in full and the refund would stay pending
+/// for ever. So the look happens inside credits_lock_payment_intent, a VOLATILE function, whose
+/// queries each take a fresh snapshot: after the lock is granted, every reversal committed
+/// before it is seen, and every later one waits for this transaction and then finds the grant.
+/// PaymentIntentLockTests shows both halves on a real server. The other reads here (<c>agreed</c>)
+/// may be stale in the same way, as they always were: what they decide is settled by the
+/// unique keys and the conditional upsert, which PostgreSQL checks against the newest row.
+/// </para>
 /// </summary>
 public sealed record OneStatementGrant(CheckoutSession Session, string AccountId, long Credits, bool CreateUnknown)
 {
@@ -35,9 +49,8 @@ public sealed record OneStatementGrant(CheckoutSession Session, string AccountId
             ON CONFLICT (id) DO NOTHING
             RETURNING id),
         locked AS (
-            INSERT INTO payment_intent_locks (payment_intent, touched_at)
-            SELECT @PaymentIntent, @Now FROM claimed WHERE CAST(@PaymentIntent AS text) IS NOT NULL
-            {PaymentReversals.LockOnConflict}),
+            SELECT {PaymentReversals.LockAndProbe} AS reversals_waiting
+            FROM claimed WHERE CAST(@PaymentIntent AS text) IS NOT NULL),
         agreed AS (
             SELECT 1 AS ok
             WHERE CASE WHEN EXISTS (SELECT 1 FROM checkout_sessions WHERE session_id = @SessionId)
@@ -51,7 +64,7 @@ public sealed record OneStatementGrant(CheckoutSession Session, string AccountId
             INSERT INTO checkout_payments ({CheckoutPayments.GrantedColumns})
             SELECT @SessionId, 'granted', @AccountId, @Credits, @AmountTotal, @Currency, @PaymentIntent,
                    @Customer, @Email, NULL, @EventId, @Now, @Now
-            FROM claimed, agreed WHERE NOT EXISTS (SELECT 1 FROM locked WHERE pending_reversals > 0)
+            FROM claimed, agreed WHERE NOT EXISTS (SELECT 1 FROM locked WHERE reversals_waiting)
             ON CONFLICT (session_id) DO UPDATE SET {CheckoutPayments.Replace}
             WHERE checkout_payments.status IN ({CheckoutPayments.GrantableStatuses})
             RETURNING session_id),

@@ -48,7 +48,7 @@ public sealed partial class PaymentReassignments(CreditLedger ledger, ILogger<Pa
             // Lock order everywhere: payment intent, then session, then account.
             if (payment.PaymentIntent is { } paymentIntent)
             {
-                await PaymentReversals.LockPaymentIntentAsync(tx, paymentIntent, now, cancellationToken);
+                await PaymentReversals.LockPaymentIntentAsync(tx, paymentIntent, cancellationToken);
             }
             if (await ClaimAsync(tx, sessionId, key, hash, toUser, reason, now, cancellationToken) is { } earlier)
             {

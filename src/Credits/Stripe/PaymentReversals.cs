@@ -7,27 +7,20 @@ namespace Credits.Stripe;
 
 /// <summary>
 /// Refunds and disputes take credits back from the purchase they belong to, found through the
-/// payment_intent stored with the grant. Work on one payment intent is serialised by its row in
-/// payment_intent_locks, so the amounts below are computed from a stable picture; a reversal
-/// whose purchase has not arrived is kept pending and applied by the grant.
+/// payment_intent stored with the grant. Work on one payment intent is serialised by
+/// <see cref="LockPaymentIntentAsync"/>, so the amounts below are computed from a stable picture;
+/// a reversal whose purchase has not arrived is kept pending and applied by the grant.
 /// </summary>
 public sealed class PaymentReversals(CreditLedger ledger)
 {
     public async Task<EventOutcome> ReceiveAsync(LedgerTransaction tx, ReversalFacts facts, string eventId, CancellationToken cancellationToken)
     {
         var now = ledger.Now();
-        await LockPaymentIntentAsync(tx, facts.PaymentIntent, now, cancellationToken);
+        await LockPaymentIntentAsync(tx, facts.PaymentIntent, cancellationToken);
         var purchase = await GrantedPurchaseAsync(tx, facts.PaymentIntent, cancellationToken);
         if (purchase is null)
         {
-            var stored = await InsertAsync(tx, facts, "pending", null, 0, eventId, now, cancellationToken);
-            if (stored)
-            {
-                await tx.ExecuteAsync(
-                    "UPDATE payment_intent_locks SET pending_reversals = pending_reversals + 1 WHERE payment_intent = @PaymentIntent",
-                    facts, cancellationToken);
-            }
-            return stored
+            return await InsertAsync(tx, facts, "pending", null, 0, eventId, now, cancellationToken)
                 ? new EventOutcome(EventStatus.Pending, 0, null,
                     $"{Describe(facts)} for a payment not granted yet; kept and applied when payment {facts.PaymentIntent} is granted")
                 : await AlreadyAsync(tx, facts, cancellationToken);
@@ -50,14 +43,7 @@ public sealed class PaymentReversals(CreditLedger ledger)
     /// <summary>Called by every grant, in its transaction: applies what arrived before the purchase. Returns the credits moved.</summary>
     public async Task<long> ApplyPendingAsync(LedgerTransaction tx, GrantedPurchase purchase, CancellationToken cancellationToken)
     {
-        var pending = await tx.QueryAsync<PendingReversal>(
-            """
-            SELECT source_kind, source_id, amount, charge_amount, currency
-            FROM payment_reversals
-            WHERE payment_intent = @PaymentIntent AND status = 'pending'
-            ORDER BY created_at, source_kind, source_id
-            """,
-            purchase, cancellationToken);
+        var pending = await tx.QueryAsync<PendingReversal>(PendingSql, purchase, cancellationToken);
         long moved = 0;
         foreach (var row in pending)
         {
@@ -73,25 +59,32 @@ public sealed class PaymentReversals(CreditLedger ledger)
             await PostAsync(tx, facts, purchase, credits, cancellationToken);
             moved += credits;
         }
-        await tx.ExecuteAsync("UPDATE payment_intent_locks SET pending_reversals = 0 WHERE payment_intent = @PaymentIntent", purchase, cancellationToken);
         return moved;
     }
 
-    /// <summary>What taking a payment intent's lock row does when it exists: touch it and read the reversals waiting.</summary>
-    internal const string LockOnConflict =
+    /// <summary>The reversals waiting for a purchase: most purchases have none, and payment_reversals_payment_intent answers that from the index.</summary>
+    internal const string PendingSql =
         """
-        ON CONFLICT (payment_intent) DO UPDATE SET touched_at = excluded.touched_at
-        RETURNING pending_reversals
+        SELECT source_kind, source_id, amount, charge_amount, currency
+        FROM payment_reversals
+        WHERE payment_intent = @PaymentIntent AND status = 'pending'
+        ORDER BY created_at, source_kind, source_id
         """;
 
-    /// <summary>Takes the payment intent's lock row; returns how many reversals wait for its purchase.</summary>
-    public static Task<long> LockPaymentIntentAsync(LedgerTransaction tx, string paymentIntent, long now, CancellationToken cancellationToken) =>
-        tx.QuerySingleOrDefaultAsync<long>(
-            $"""
-            INSERT INTO payment_intent_locks (payment_intent, touched_at) VALUES (@paymentIntent, @now)
-            {LockOnConflict}
-            """,
-            new { paymentIntent, now }, cancellationToken);
+    /// <summary>
+    /// Takes the payment intent's lock for the rest of the transaction (payment intent, then session,
+    /// then account is the lock order everywhere). True when a reversal may be waiting for its
+    /// purchase: on PostgreSQL the function answers that from a snapshot taken after the lock was
+    /// granted (schema script 0013_payment_intent_lock says why it must); on SQLite, whose single
+    /// writer already serialises every write transaction, there is no lock to take and the answer
+    /// is always "look", which <see cref="ApplyPendingAsync"/> does with the same index probe.
+    /// </summary>
+    public static async Task<bool> LockPaymentIntentAsync(LedgerTransaction tx, string paymentIntent, CancellationToken cancellationToken) =>
+        tx.Provider == DatabaseProvider.Sqlite
+        || await tx.QuerySingleOrDefaultAsync<bool>($"SELECT {LockAndProbe}", new { PaymentIntent = paymentIntent }, cancellationToken);
+
+    /// <summary>The PostgreSQL call that takes the lock and answers whether reversals wait; <see cref="OneStatementGrant"/> runs it as a step.</summary>
+    internal const string LockAndProbe = "credits_lock_payment_intent(@PaymentIntent)";
 
     /// <summary>Reads what earlier reversals of the purchase took, then <see cref="CreditsFor(ReversalFacts, long, long, long, long)"/>.</summary>
     private static async Task<long> CreditsFor(LedgerTransaction tx, ReversalFacts facts, GrantedPurchase purchase, CancellationToken cancellationToken)

@@ -66,24 +66,28 @@ public static class WebhookEvents
     /// <summary>Newest first, optionally filtered; <paramref name="after"/> is the last row of the previous page.</summary>
     public static async Task<IReadOnlyList<StoredEvent>> ListAsync(
         LedgerDatabase database, string? status, string? type, (long At, string Id)? after, int limit, CancellationToken cancellationToken)
+        => [.. await database.ReadAsync(c => c.QueryAsync<StoredEvent>(new CommandDefinition(
+            ListSql(status is not null, type is not null, after is not null),
+            new { status, type, at = after?.At, id = after?.Id, limit }, cancellationToken: cancellationToken)), cancellationToken)];
+
+    /// <summary>The events list with the filters given (ListQueryPlanTests checks its plans).</summary>
+    internal static string ListSql(bool byStatus, bool byType, bool after)
     {
         var filters = new List<string>();
-        if (status is not null)
+        if (byStatus)
         {
             filters.Add("status = @status");
         }
-        if (type is not null)
+        if (byType)
         {
             filters.Add("type = @type");
         }
-        if (after is not null)
+        if (after)
         {
             filters.Add("(received_at < @at OR (received_at = @at AND id < @id))");
         }
         var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
-        return [.. await database.ReadAsync(c => c.QueryAsync<StoredEvent>(new CommandDefinition(
-            $"SELECT {Columns} FROM webhook_events {where} ORDER BY received_at DESC, id DESC LIMIT @limit",
-            new { status, type, at = after?.At, id = after?.Id, limit }, cancellationToken: cancellationToken)), cancellationToken)];
+        return $"SELECT {Columns} FROM webhook_events {where} ORDER BY received_at DESC, id DESC LIMIT @limit";
     }
 
     public static Task<StoredEvent?> GetAsync(LedgerDatabase database, string id, CancellationToken cancellationToken) =>

@@ -13,6 +13,7 @@ public sealed class SchemaScriptPairTests
     private static readonly Dictionary<string, string> OneProviderOnly = new()
     {
         ["Postgres/0006_payload_lz4.sql"] = "column compression is a PostgreSQL feature",
+        ["Postgres/0013_payment_intent_lock.sql"] = "advisory locks and SQL functions are PostgreSQL features; SQLite has one writer and needs no lock",
     };
 
     /// <summary>Per script: the PostgreSQL lines and the SQLite lines that replace them.</summary>

@@ -166,16 +166,28 @@ public abstract class LifecycleTests<TFixture>(TFixture db) : IClassFixture<TFix
     }
 
     [Fact]
-    public async Task Refund_racing_its_purchase_is_applied_exactly_once()
+    public Task Refund_racing_its_purchase_is_applied_exactly_once() =>
+        RaceToNothingAsync(paymentIntent => [StripeEvents.Refunded(paymentIntent, 1000, 1000)]);
+
+    // Half refunded, then disputed: whichever order they land in, nothing is left.
+    [Fact]
+    public Task Refund_and_dispute_racing_their_purchase_take_back_everything_once() =>
+        RaceToNothingAsync(paymentIntent =>
+        [
+            StripeEvents.Refunded(paymentIntent, 1000, 500),
+            StripeEvents.Dispute("charge.dispute.created", paymentIntent, 500, "needs_response", StripeEvents.NewId("dp")),
+        ]);
+
+    /// <summary>Many buyers' purchases (100 credits for 1000) delivered at once with reversals that take everything back; every balance must end at 0.</summary>
+    private async Task RaceToNothingAsync(Func<string, string[]> reversals)
     {
         await using var server = await CreditsServer.StartAsync(db);
-        var users = Enumerable.Range(0, 10).Select(_ => User()).ToList();
+        var users = Enumerable.Range(0, Soak.Size(10, 100)).Select(_ => User()).ToList();
         var deliveries = new List<Task>();
         foreach (var user in users)
         {
             var (session, paymentIntent) = Purchase(user, credits: 100, amount: 1000);
-            deliveries.Add(Task.Run(() => server.DeliverAsync(StripeEvents.Refunded(paymentIntent, 1000, 1000))));
-            deliveries.Add(Task.Run(() => server.DeliverAsync(StripeEvents.Completed(session))));
+            deliveries.AddRange(reversals(paymentIntent).Append(StripeEvents.Completed(session)).Select(json => Task.Run(() => server.DeliverAsync(json))));
         }
 
         await Task.WhenAll(deliveries);

@@ -23,7 +23,6 @@ public sealed class OneStatementGrantTests(SqliteFixture sqlite, PostgresFixture
         FROM webhook_events ORDER BY id
         """,
         "SELECT customer_id, account_id, created_at FROM stripe_customers ORDER BY customer_id",
-        "SELECT payment_intent, pending_reversals, touched_at FROM payment_intent_locks ORDER BY payment_intent",
         "SELECT source_kind, source_id, payment_intent, status, session_id, account_id, credits, amount, event_id, created_at, updated_at FROM payment_reversals ORDER BY source_id",
     ];
 
