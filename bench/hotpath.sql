@@ -204,5 +204,6 @@ linked AS (
     INSERT INTO stripe_customers (customer_id, account_id, created_at)
     SELECT 'cus_pgb' || :uid, 'bench_pgb_u' || :uid, :now FROM paid WHERE CAST('cus_pgb' || :uid AS text) <> ''
     ON CONFLICT (customer_id) DO NOTHING)
-SELECT (SELECT count(*) FROM claimed) AS claimed, (SELECT count(*) FROM entry) AS granted, (SELECT balance FROM credited) AS balance;
+SELECT (SELECT count(*) FROM claimed) AS claimed, (SELECT count(*) FROM entry) AS granted, (SELECT balance FROM credited) AS balance,
+       EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled = 1) AS endpoints;
 COMMIT;

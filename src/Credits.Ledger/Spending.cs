@@ -80,7 +80,7 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
                                      '{nameof(Movement.Held)}', moved.held, '{nameof(Movement.CreatedAt)}', @now)::text,
                    @now
             FROM moved, entry)
-        SELECT entry.id AS entry_id, moved.balance, moved.held FROM moved, entry
+        SELECT entry.id AS entry_id, moved.balance, moved.held, {Outbox.AnyEndpointSql} AS endpoints FROM moved, entry
         """;
 
     /// <summary>
@@ -146,14 +146,18 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
                 token) is { } moved)
             {
                 var fast = new Movement(moved.EntryId, accountId, kind, credits, reason, moved.Balance, moved.Held, now);
-                await Outbox.EnqueueAsync(tx, LedgerChanges.Moved(fast), now, token);
+                if (moved.Endpoints)
+                {
+                    await Outbox.EnqueueAsync(tx, LedgerChanges.Moved(fast), now, token);
+                }
                 return new MovementResult(MovementOutcome.Done, fast);
             }
             return await MoveInAsync(tx, kind, accountId, key, credits, reason, lots, hash, moveSql, now, token);
         }, cancellationToken);
     }
 
-    private sealed record Moved(long EntryId, long Balance, long Held);
+    /// <summary><see cref="Endpoints"/>: an outbound webhook endpoint exists, so the movement's message is to be enqueued.</summary>
+    private sealed record Moved(long EntryId, long Balance, long Held, bool Endpoints);
 
     private static async Task<MovementResult> MoveInAsync(
         LedgerTransaction tx, string kind, string accountId, string key, long credits, string? reason, LotTerms lots, string hash, string moveSql,

@@ -14,6 +14,14 @@ namespace Credits.Ledger.Webhooks;
 /// </summary>
 public static partial class Outbox
 {
+    /// <summary>
+    /// Whether any message could be written (an enabled endpoint exists), as a boolean SQL expression.
+    /// A one-statement change returns it, so with no endpoint it skips building and sending its
+    /// message: the enqueue would have written nothing. The endpoint set is read at that statement's
+    /// snapshot instead of the enqueue's, which is the same choice for an endpoint created meanwhile.
+    /// </summary>
+    public const string AnyEndpointSql = "EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled = 1)";
+
     /// <summary>The columns a message is written with.</summary>
     public const string MessageColumns = "id, endpoint_id, account_id, event_type, payload, status, attempts, next_attempt_at, created_at";
 

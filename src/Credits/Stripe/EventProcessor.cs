@@ -65,8 +65,11 @@ public sealed partial class EventProcessor(
             var result = await grant.RunAsync(tx, evt, ledger.Now(), cancellationToken);
             if (result.Granted == 1)
             {
-                // The outbox insert is a second statement in the same transaction (docs/benchmarks.md).
-                await Outbox.EnqueueAsync(tx, StripeChanges.Granted(grant.Purchase, result.Balance ?? 0), ledger.Now(), cancellationToken);
+                // The outbox insert is a second statement in the same transaction (docs/benchmarks.md), skipped when no endpoint exists.
+                if (result.Endpoints)
+                {
+                    await Outbox.EnqueueAsync(tx, StripeChanges.Granted(grant.Purchase, result.Balance ?? 0), ledger.Now(), cancellationToken);
+                }
                 return new EventOutcome(EventStatus.Granted, grant.Credits, grant.AccountId)
                 {
                     Balance = result.Balance, ObjectId = grant.Session.Id, OneStatement = true,

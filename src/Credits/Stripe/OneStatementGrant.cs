@@ -1,5 +1,6 @@
 using Credits.Ledger;
 using Credits.Ledger.Storage;
+using Credits.Ledger.Webhooks;
 
 namespace Credits.Stripe;
 
@@ -87,7 +88,8 @@ public sealed record OneStatementGrant(CheckoutSession Session, string AccountId
             INSERT INTO stripe_customers (customer_id, account_id, created_at)
             SELECT @Customer, @AccountId, @Now FROM paid WHERE CAST(@Customer AS text) <> ''
             ON CONFLICT (customer_id) DO NOTHING)
-        SELECT (SELECT count(*) FROM claimed) AS claimed, (SELECT count(*) FROM entry) AS granted, (SELECT balance FROM credited) AS balance
+        SELECT (SELECT count(*) FROM claimed) AS claimed, (SELECT count(*) FROM entry) AS granted, (SELECT balance FROM credited) AS balance,
+               {Outbox.AnyEndpointSql} AS endpoints
         """;
 
     /// <summary>Runs the statement. <see cref="Result.Claimed"/> without <see cref="Result.Granted"/> means the event row holds a placeholder outcome to overwrite.</summary>
@@ -115,7 +117,8 @@ public sealed record OneStatementGrant(CheckoutSession Session, string AccountId
         }, cancellationToken)
         ?? throw new InvalidOperationException("The grant statement returned no row.");
 
-    public sealed record Result(long Claimed, long Granted, long? Balance);
+    /// <summary><see cref="Endpoints"/>: an outbound webhook endpoint exists, so the grant's message is to be enqueued.</summary>
+    public sealed record Result(long Claimed, long Granted, long? Balance, bool Endpoints);
 
     /// <summary>The purchase as the statement grants it.</summary>
     public GrantedPurchase Purchase => new() { SessionId = Session.Id, AccountId = AccountId, Credits = Credits, PaymentIntent = Session.PaymentIntent ?? "" };
