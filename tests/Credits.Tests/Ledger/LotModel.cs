@@ -131,18 +131,23 @@ internal sealed class LotModel
     }
 
     /// <summary>
-    /// The expiry sweep visits an account with an unheld expired remainder, or an expired lot that a
-    /// hold past expiry still reserves; there it ends due holds and books every unheld expired remainder.
+    /// The expiry sweep visits an account with an unheld expired remainder, an expired lot that a
+    /// hold past expiry still reserves, or a lot with credits left entering its last
+    /// <see cref="LotQueries.SoonWindow"/> that has not been warned about; there it marks those lots
+    /// warned, ends due holds and books every unheld expired remainder.
     /// </summary>
     public void Sweep(IEnumerable<string> accounts, long now)
     {
+        var until = LotQueries.SoonUntil(now);
         foreach (var account in accounts)
         {
             var expired = LotsOf(account).Where(l => !l.LiveAt(now)).ToList();
-            if (!expired.Any(l => l.Remaining > l.Held || Reserved(l, h => h.ExpiresAt <= now) > 0))
+            var toWarn = LotsOf(account).Where(l => l.Remaining > 0 && l.ExpiresAt is { } at && at > now && at <= until && !l.Warned).ToList();
+            if (toWarn.Count == 0 && !expired.Any(l => l.Remaining > l.Held || Reserved(l, h => h.ExpiresAt <= now) > 0))
             {
                 continue;
             }
+            toWarn.ForEach(l => l.Warned = true);
             EndDue(account, now);
             foreach (var lot in expired)
             {
@@ -210,6 +215,7 @@ internal sealed class LotModel
         public long? ExpiresAt { get; } = expiresAt;
         public long Remaining { get; set; }
         public long Held { get; set; }
+        public bool Warned { get; set; }
         public bool LiveAt(long now) => ExpiresAt is not { } at || at > now;
     }
 

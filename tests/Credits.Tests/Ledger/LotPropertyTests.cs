@@ -64,6 +64,22 @@ public abstract class LotPropertyTests<TFixture>(TFixture db) : IClassFixture<TF
         ]);
     }
 
+    /// <summary>
+    /// Shrunk by hand from a run on both databases: a sweep that only warns about a lot entering its
+    /// last week still visits the account, and so ends its holds past expiry and frees their lots.
+    /// </summary>
+    [Fact]
+    public async Task A_sweep_that_only_warns_about_a_lot_ends_the_accounts_holds_past_expiry()
+    {
+        await using var database = await OpenAsync();
+
+        await RunAsync(database,
+        [
+            new(OpKind.Grant, 38, true, 67, 1), new(OpKind.Spend, 12, false, 0, 3), new(OpKind.Hold, 19, true, 15, 2),
+            new(OpKind.Advance, 0, false, 36, 1), new(OpKind.Sweep, 0, false, 0, 1), new(OpKind.Spend, 7, false, 0, 1),
+        ]);
+    }
+
     private async Task<LedgerDatabase> OpenAsync()
     {
         Assert.SkipWhen(db.SkipReason is not null, db.SkipReason ?? "");
