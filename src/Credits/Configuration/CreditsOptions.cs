@@ -38,9 +38,13 @@ public sealed class CreditsOptions
     [ConfigurationKeyName("CREDITS_DB_TIMEOUT_SECONDS")]
     public int DatabaseTimeoutSeconds { get; set; } = 10;
 
-    /// <summary>PostgreSQL: how many group-commit transactions may be open at once (2 measured best on 2 cores: docs/benchmarks.md).</summary>
+    /// <summary>
+    /// PostgreSQL: how many group-commit transactions may be open at once. One shares each commit
+    /// among the most requests and measured best on 2 cores (docs/benchmarks.md); more lanes let
+    /// one instance use more of a bigger database server.
+    /// </summary>
     [ConfigurationKeyName("CREDITS_WRITE_LANES")]
-    public int WriteLanes { get; set; } = 2;
+    public int WriteLanes { get; set; } = 1;
 
     /// <summary>Most requests one group-commit transaction carries.</summary>
     [ConfigurationKeyName("CREDITS_MAX_BATCH")]
