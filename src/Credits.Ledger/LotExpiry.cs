@@ -28,7 +28,7 @@ public sealed class LotExpiry(CreditLedger ledger)
         var accounts = await ledger.Database.ReadAsync(c => c.QueryAsync<string>(new CommandDefinition(
             """
             SELECT DISTINCT account_id FROM credit_lots
-            WHERE remaining > 0 AND expires_at IS NOT NULL
+            WHERE unspent AND expires_at IS NOT NULL
               AND ((expires_at <= @now
                     AND (remaining > held
                          OR (held > 0 AND EXISTS (SELECT 1 FROM hold_lots hl JOIN holds h ON h.id = hl.hold_id
@@ -61,7 +61,7 @@ public sealed class LotExpiry(CreditLedger ledger)
                    (SELECT COUNT(*) FROM entry_lots p JOIN ledger_entries e ON e.id = p.entry_id
                     WHERE p.lot_id = l.id AND e.source_kind = 'expiry') AS booked
             FROM credit_lots l
-            WHERE l.account_id = @accountId AND l.remaining > 0 AND l.remaining > l.held AND l.expires_at IS NOT NULL AND l.expires_at <= @now
+            WHERE l.account_id = @accountId AND l.unspent AND l.remaining > l.held AND l.expires_at IS NOT NULL AND l.expires_at <= @now
             ORDER BY l.id
             """,
             new { accountId, now }, cancellationToken);

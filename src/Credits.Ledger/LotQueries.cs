@@ -10,7 +10,7 @@ public sealed class LotQueries(LedgerDatabase database, TimeProvider time)
     public static readonly TimeSpan SoonWindow = TimeSpan.FromDays(7);
 
     /// <summary>A lot (alias-free columns) with credits left that expires after @now and by @until: the API's expiring_soon, the sweep's warnings.</summary>
-    public const string ExpiringWithin = "remaining > 0 AND expires_at > @now AND expires_at <= @until";
+    public const string ExpiringWithin = "unspent AND expires_at > @now AND expires_at <= @until";
 
     /// <summary>The end of the warning window that starts at <paramref name="now"/> (unix ms).</summary>
     public static long SoonUntil(long now) => now + (long)SoonWindow.TotalMilliseconds;

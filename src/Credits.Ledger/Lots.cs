@@ -20,10 +20,12 @@ public static class Lots
     public const string Unexpired = "(expires_at IS NULL OR expires_at > @now)";
 
     /// <summary>
-    /// A lot (alias-free columns) has an unheld part. <c>remaining > 0</c> follows from it, and is
-    /// spelled out so that PostgreSQL can use the lot indexes, which are partial on <c>remaining > 0</c>.
+    /// A lot (alias-free columns) has an unheld part. <c>unspent</c> (a column computed as
+    /// <c>remaining > 0</c>) follows from it, and is spelled out so that both databases use the lot
+    /// indexes, which are partial on <c>unspent</c>. No index names <c>remaining</c> or <c>held</c>,
+    /// so PostgreSQL updates a lot a spend takes from in place, without new index entries.
     /// </summary>
-    public const string Unheld = "remaining > 0 AND remaining > held";
+    public const string Unheld = "unspent AND remaining > held";
 
     /// <summary>Soonest expiry first (none last), promotional before paid, oldest first.</summary>
     public const string SpendOrder =
@@ -35,7 +37,7 @@ public static class Lots
     /// The held part of an expired lot is already out of what is available through <c>accounts.held</c>.
     /// </summary>
     public const string ExpiredSql =
-        "CAST(COALESCE((SELECT SUM(l.remaining - l.held) FROM credit_lots l WHERE l.account_id = accounts.id AND l.remaining > 0 AND l.remaining > l.held AND l.expires_at <= @now), 0) AS bigint)";
+        "CAST(COALESCE((SELECT SUM(l.remaining - l.held) FROM credit_lots l WHERE l.account_id = accounts.id AND l.unspent AND l.remaining > l.held AND l.expires_at <= @now), 0) AS bigint)";
 
     /// <summary>
     /// <see cref="ExpiredSql"/> for reads, which count only holds not yet past expiry (<see cref="Holds.HeldSql"/>):
@@ -43,7 +45,7 @@ public static class Lots
     /// </summary>
     public const string ExpiredReadSql =
         $"""
-        CAST(COALESCE((SELECT SUM(l.remaining) FROM credit_lots l WHERE l.account_id = accounts.id AND l.remaining > 0 AND l.expires_at <= @now), 0)
+        CAST(COALESCE((SELECT SUM(l.remaining) FROM credit_lots l WHERE l.account_id = accounts.id AND l.unspent AND l.expires_at <= @now), 0)
            - COALESCE((SELECT SUM(hl.amount) FROM hold_lots hl JOIN holds h ON h.id = hl.hold_id JOIN credit_lots l ON l.id = hl.lot_id
                        WHERE h.account_id = accounts.id AND {HoldLots.Live} AND l.expires_at <= @now), 0) AS bigint)
         """;

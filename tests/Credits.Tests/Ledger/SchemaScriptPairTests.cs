@@ -28,6 +28,14 @@ public sealed class SchemaScriptPairTests
         ["0010_webhook_outbox.sql"] = (
             ["seq                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"],
             ["seq                 INTEGER PRIMARY KEY AUTOINCREMENT,"]),
+        // SQLite cannot add a stored column to a table, and has no fill factor.
+        ["0014_lots_updated_in_place.sql"] = (
+            ["ALTER TABLE credit_lots ADD COLUMN unspent boolean GENERATED ALWAYS AS (remaining > 0) STORED;",
+             "-- Room on each page for the updated versions of its lots.",
+             "ALTER TABLE credit_lots SET (fillfactor = 90);"],
+            ["ALTER TABLE credit_lots ADD COLUMN unspent boolean GENERATED ALWAYS AS (remaining > 0) VIRTUAL;",
+             "-- SQLite computes unspent when it reads a row (a column added to a table cannot be stored), and",
+             "-- it has no fill factor: a SQLite row is rewritten in place."]),
     };
 
     private static readonly Assembly Ledger = typeof(CreditLedger).Assembly;
