@@ -14,6 +14,7 @@ public sealed class SchemaScriptPairTests
     {
         ["Postgres/0006_payload_lz4.sql"] = "column compression is a PostgreSQL feature",
         ["Postgres/0013_payment_intent_lock.sql"] = "advisory locks and SQL functions are PostgreSQL features; SQLite has one writer and needs no lock",
+        ["Postgres/0015_payment_intent_lock_plpgsql.sql"] = "the same lock function in PL/pgSQL",
     };
 
     /// <summary>Per script: the PostgreSQL lines and the SQLite lines that replace them.</summary>
