@@ -26,19 +26,12 @@ internal static class HoldLots
             ORDER BY {Lots.SpendOrder}
             """,
             new { accountId, now }, cancellationToken);
-        var left = credits;
-        foreach (var lot in free)
+        await Lots.InOrderAsync(free, credits, lot => lot.Amount, async (lot, amount) =>
         {
-            if (left == 0)
-            {
-                break;
-            }
-            var amount = Math.Min(left, lot.Amount);
             await tx.ExecuteAsync("UPDATE credit_lots SET held = held + @amount WHERE id = @LotId", new { amount, lot.LotId }, cancellationToken);
             await tx.ExecuteAsync("INSERT INTO hold_lots (hold_id, lot_id, amount) VALUES (@holdId, @LotId, @amount)",
                 new { holdId, lot.LotId, amount }, cancellationToken);
-            left -= amount;
-        }
+        });
     }
 
     /// <summary>The hold ended without a charge (released or expired): its lots are free again.</summary>
@@ -68,17 +61,8 @@ internal static class HoldLots
             """,
             new { holdId }, cancellationToken);
         await ReleaseAsync(tx, holdId, cancellationToken);
-        var left = amount;
-        foreach (var part in reserved)
-        {
-            if (left == 0)
-            {
-                break;
-            }
-            var take = Math.Min(left, part.Amount);
-            await Lots.TakeFromAsync(tx, entryId, part.LotId, take, cancellationToken);
-            left -= take;
-        }
+        var left = await Lots.InOrderAsync(reserved, amount, part => part.Amount,
+            (part, take) => Lots.TakeFromAsync(tx, entryId, part.LotId, take, cancellationToken));
         if (left > 0)
         {
             await Lots.TakeAsync(tx, entryId, accountId, left, now, cancellationToken, includeExpired: true);

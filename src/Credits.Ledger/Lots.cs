@@ -130,6 +130,26 @@ public static class Lots
             """,
             new { accountId, now, includeExpired, firstFromSource = firstFromSource ?? "" }, cancellationToken);
         var taken = new List<LotSlice>();
+        var left = await InOrderAsync(lots, amount, lot => lot.Amount, async (lot, take) =>
+        {
+            await TakeFromAsync(tx, entryId, lot.LotId, take, cancellationToken);
+            taken.Add(new LotSlice(lot.LotId, take, lot.Category, lot.ExpiresAt));
+        });
+        if (left > 0)
+        {
+            await tx.ExecuteAsync("UPDATE accounts SET debt = debt + @left WHERE id = @accountId", new { left, accountId }, cancellationToken);
+        }
+        return taken;
+    }
+
+    /// <summary>
+    /// The one rule for sharing <paramref name="amount"/> among lots (or a hold's parts of them):
+    /// in the order given, each gives up to <paramref name="available"/> until the amount is covered.
+    /// <paramref name="take"/> runs once per lot that gives something, one after another. Returns
+    /// what the lots did not cover.
+    /// </summary>
+    internal static async Task<long> InOrderAsync<T>(IEnumerable<T> lots, long amount, Func<T, long> available, Func<T, long, Task> take)
+    {
         var left = amount;
         foreach (var lot in lots)
         {
@@ -137,16 +157,11 @@ public static class Lots
             {
                 break;
             }
-            var take = Math.Min(left, lot.Amount);
-            await TakeFromAsync(tx, entryId, lot.LotId, take, cancellationToken);
-            taken.Add(new LotSlice(lot.LotId, take, lot.Category, lot.ExpiresAt));
-            left -= take;
+            var share = Math.Min(left, available(lot));
+            await take(lot, share);
+            left -= share;
         }
-        if (left > 0)
-        {
-            await tx.ExecuteAsync("UPDATE accounts SET debt = debt + @left WHERE id = @accountId", new { left, accountId }, cancellationToken);
-        }
-        return taken;
+        return left;
     }
 
     /// <summary>Takes <paramref name="take"/> from one lot and names the lot on the ledger row.</summary>
