@@ -7,7 +7,7 @@
 -- is the rate of the same work without group commit. Parameters Npgsql binds are pgbench variables
 -- or expressions over them; the ~3.6 KB event payload (bench/Credits.Bench/CheckoutEvent.cs) is a
 -- literal sent with every execution. 1,000 accounts, as the load generator's default --users.
--- Usage: pgbench -n -M extended -c 16 -j 2 -T 15 -f bench/hotpath.sql <database with the Credits schema>
+-- Usage: pgbench -n -M prepared -c 16 -j 2 -T 15 -f bench/hotpath.sql <database with the Credits schema>
 \set uid random(1, 1000)
 \set n random(1, 9000000000000000000)
 \set credits 100

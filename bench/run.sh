@@ -135,10 +135,11 @@ new_database() {
   DATABASE_URL=$(pg_url "$1") dotnet "$CREDITS_DLL" migrate >/dev/null
 }
 
-# pgbench <script> <database> [clients]: prints transactions per second.
+# pgbench <script> <database> [clients]: prints transactions per second. Prepared statements, as
+# the server prepares its own (Max Auto Prepare), so pgbench does not plan every statement again.
 run_pgbench() {
   local out clients=${3:-$SENDERS}
-  out=$("$PGBIN/pgbench" -n -M extended -c "$clients" -j $((clients < 2 ? 1 : 2)) -T "$PGBENCH_DURATION" -f "$1" \
+  out=$("$PGBIN/pgbench" -n -M prepared -c "$clients" -j $((clients < 2 ? 1 : 2)) -T "$PGBENCH_DURATION" -f "$1" \
     -h 127.0.0.1 -p "$PGPORT" -U postgres "$2" 2>&1) || { echo "$out" >&2; echo "-"; return; }
   sed -nE 's/^tps = ([0-9.]+).*/\1/p' <<<"$out" | cut -d. -f1
 }
@@ -298,10 +299,10 @@ for row in "${ROWS[@]}"; do print_row "$row"; done
 if [ "$RUNS" -gt 1 ]; then
   print_row "median $(for c in $(seq 2 17); do column "$c"; done | tr '\n' ' ')"
 fi
-echo "pgb-hot: bench/hotpath.sql (the server's SQL for one granted event, one transaction); pgb-1: bench/single-statement.sql;"
+echo "pgbench runs -M prepared. pgb-hot: bench/hotpath.sql (the server's SQL for one granted event, one transaction); pgb-1: bench/single-statement.sql;"
 echo "PG/1: Credits on PostgreSQL over pgbench one statement; ready: launch until GET /readyz = 200; RSS: VmHWM."
 echo "batch: the server's mean group commit in the PG load (items/transactions from /metrics, rounded); pgb-xN: pgbench"
-echo "running bench/hotpath.sql N times per transaction (bench/hotpath-batch.sh N, senders/N clients), tps x N = events/s;"
+echo "running bench/hotpath.sql N times per transaction, one pipeline (bench/hotpath-batch.sh N, senders/N clients), tps x N = events/s;"
 echo "PG/xN: Credits on PostgreSQL over it."
 [ "$NODE" = 1 ] && echo "Node: bench/node-reference (Express + stripe-node constructEvent + pg, 3 statements per event, 200 after COMMIT) on the same PostgreSQL under the same load generator; PG/Node: Credits on PostgreSQL over it."
 [ "$NODE" = 1 ] || echo "Node reference columns left out (--no-node, or node/npm missing)."

@@ -1,7 +1,7 @@
 -- pgbench script: the issue's "as one statement" baseline. The same event, stored by the same
 -- webhook_events INSERT as bench/hotpath.sql, alone, in its own (autocommit) transaction: one
 -- round trip and one durable commit per event, the most a one-commit-per-event design can reach.
--- Usage: pgbench -n -M extended -c 16 -j 2 -T 15 -f bench/single-statement.sql <database with the Credits schema>
+-- Usage: pgbench -n -M prepared -c 16 -j 2 -T 15 -f bench/single-statement.sql <database with the Credits schema>
 \set uid random(1, 1000)
 \set n random(1, 9000000000000000000)
 \set credits 100

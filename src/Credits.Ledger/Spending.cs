@@ -28,7 +28,8 @@ public sealed class Spending(CreditLedger ledger, GroupCommit groupCommit)
     private const string Unchanged =
         "AND (balance, held, updated_at) = (SELECT a.balance, a.held, a.updated_at FROM accounts a WHERE a.id = @accountId)";
 
-    private static readonly string SpendInOneStatement = OneStatement(-1, $"{Available} {Unchanged}");
+    /// <summary>The one-statement spend (bench/spendpath.sql runs exactly this text under pgbench).</summary>
+    internal static readonly string SpendInOneStatement = OneStatement(-1, $"{Available} {Unchanged}");
     private static readonly string GrantInOneStatement = OneStatement(1, NoDebt);
 
     public Task<MovementResult> SpendAsync(string accountId, string key, long credits, string? reason, CancellationToken cancellationToken) =>

@@ -35,17 +35,47 @@ public sealed partial class FastPathSqlTests
     [Fact]
     public void Bench_hotpath_sql_is_the_statement_the_server_sends_for_a_granted_checkout()
     {
-        var script = RepositoryRoot.Read("bench/hotpath.sql");
-        var begin = script.IndexOf("BEGIN;\n", StringComparison.Ordinal) + "BEGIN;\n".Length;
-        var end = script.LastIndexOf(";\nCOMMIT;", StringComparison.Ordinal);
-        Assert.True(begin > 6 && end > begin, "bench/hotpath.sql has no BEGIN; … ;COMMIT; around its statement");
-        var bench = PayloadLiteral().Replace(script[begin..end], "PAYLOAD", 1);
+        var bench = PayloadLiteral().Replace(Statement("bench/hotpath.sql"), "PAYLOAD", 1);
 
         var server = Parameter().Replace(OneStatementGrant.Sql, m => BenchValues.TryGetValue(m.Groups[1].Value, out var value)
             ? value
             : throw new InvalidOperationException($"@{m.Groups[1].Value} has no pgbench value in this test"));
 
         Assert.Equal(Words(server), Words(bench));
+    }
+
+    /// <summary>The same for bench/spendpath.sql and the one-statement spend (Npgsql types the numbers; pgbench needs the casts).</summary>
+    private static readonly Dictionary<string, string> SpendBenchValues = new(StringComparer.Ordinal)
+    {
+        ["accountId"] = "'bench_sp_u' || CAST(:uid AS text)",
+        ["key"] = "'k' || CAST(:n AS text)",
+        ["credits"] = "CAST(:credits AS bigint)",
+        ["now"] = "CAST(:now AS bigint)",
+        ["kind"] = "'spend'",
+        ["sourceId"] = "'bench_sp_u' || CAST(:uid AS text) || chr(58) || 'k' || CAST(:n AS text)",
+        ["reason"] = "'bench: one resume match'",
+        ["hash"] = "'ac7bdf63aa82828f21b11d5277eea42e1fa3138d8bffc34e7c075b03c243b4de'",
+    };
+
+    [Fact]
+    public void Bench_spendpath_sql_is_the_statement_the_server_sends_for_a_spend()
+    {
+        var bench = Statement("bench/spendpath.sql");
+        var server = Parameter().Replace(Spending.SpendInOneStatement, m => SpendBenchValues.TryGetValue(m.Groups[1].Value, out var value)
+            ? value
+            : throw new InvalidOperationException($"@{m.Groups[1].Value} has no pgbench value in this test"));
+
+        Assert.Equal(Words(server), Words(bench));
+    }
+
+    /// <summary>A pgbench script's one statement, between its BEGIN; and COMMIT; lines.</summary>
+    private static string Statement(string path)
+    {
+        var script = RepositoryRoot.Read(path);
+        var begin = script.IndexOf("BEGIN;\n", StringComparison.Ordinal) + "BEGIN;\n".Length;
+        var end = script.LastIndexOf(";\nCOMMIT;", StringComparison.Ordinal);
+        Assert.True(begin > 6 && end > begin, $"{path} has no BEGIN; … ;COMMIT; around its statement");
+        return script[begin..end];
     }
 
     [Fact]
