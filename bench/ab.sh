@@ -50,9 +50,12 @@ pg_ticks() {
 (sleep "${SAMPLE_AT:-30}"; b=$(pgrep -f -- "--server-pid $SPID" | head -1)
  s0=$(ticks $SPID); p0=$(pg_ticks); b0=$(ticks "$b"); i0=$(items)
  [ -n "${PERF:-}" ] && perf record -F 499 -g -p $SPID -o "${PERF_OUT:-/tmp/perf.data}" -- sleep 5 >/dev/null 2>&1 || sleep 5
- s=$(( $(ticks $SPID) - s0 )); p=$(( $(pg_ticks) - p0 )); l=$(( $(ticks "$b") - b0 )); n=$(( $(items) - i0 ))
+ s=$(( $(ticks $SPID) - s0 )); p=$(( $(pg_ticks) - p0 )); n=$(( $(items) - i0 ))
+ # A load generator that has exited cannot be read: its column is left out rather than shown negative.
+ if [ -n "$b" ] && [ -r "/proc/$b/stat" ]; then l=$(( $(ticks "$b") - b0 )); lr=$((l * 10000 / (n > 0 ? n : 1))); else
+   l=-; lr=-; echo "the load generator finished before the 5 s window ended: its CPU is left out and the window was partly idle (set SAMPLE_AT earlier)"; fi
  echo "cpu over 5 s (ticks, 100 per core-second): server $s postgres $p load generator $l"
- [ "$n" -gt 0 ] && echo "cpu per request (µs, $n requests committed in the window): server $((s * 10000 / n)) postgres $((p * 10000 / n)) load generator $((l * 10000 / n))") &
+ [ "$n" -gt 0 ] && echo "cpu per request (µs, $n requests committed in the window): server $((s * 10000 / n)) postgres $((p * 10000 / n)) load generator $lr") &
 dotnet "$BENCH" --url "http://127.0.0.1:$SPORT" --secret "$STRIPE_WEBHOOK_SECRET" --api-key "$CREDITS_API_KEY" \
   --events "${EVENTS:-60000}" --warmup "${WARMUP:-40000}" --duration "${DUR:-10}" --server-pid $SPID ${BENCHARGS:-} 2>&1 | grep -E "RESULT|FAIL"
 wait %2 2>/dev/null
