@@ -25,20 +25,21 @@ public static partial class Outbox
     /// <summary>The columns a message is written with.</summary>
     public const string MessageColumns = "id, endpoint_id, account_id, event_type, payload, status, attempts, next_attempt_at, created_at";
 
-    /// <summary>The endpoints an event type goes to (needs @type): enabled, and listening to it.</summary>
-    private const string Listening = "@type IS NOT NULL AND e.enabled = 1 AND (e.event_types IS NULL OR e.event_types LIKE '%,' || @type || ',%')";
+    /// <summary>Endpoint <c>e</c> gets events of type <paramref name="type"/> (a SQL expression): enabled, and listening to it.</summary>
+    private static string ListensTo(string type) =>
+        $"e.enabled = 1 AND (e.event_types IS NULL OR e.event_types LIKE '%,' || {type} || ',%')";
 
-    private const string EnqueueSql =
+    private static readonly string EnqueueSql =
         $"""
         INSERT INTO webhook_messages ({MessageColumns})
         SELECT @id || '_' || e.id, e.id, @accountId, @type, @payload, '{MessageStatus.Pending}', 0, @now, @now
         FROM webhook_endpoints e
-        WHERE {Listening}
+        WHERE @type IS NOT NULL AND {ListensTo("@type")}
         UNION ALL
         SELECT @lowId || '_' || e.id, e.id, @accountId, '{WebhookEventTypes.BalanceLow}', @lowHead || CAST(e.low_balance_threshold AS text) || @lowTail,
                '{MessageStatus.Pending}', 0, @now, @now
         FROM webhook_endpoints e
-        WHERE e.enabled = 1 AND (e.event_types IS NULL OR e.event_types LIKE '%,{WebhookEventTypes.BalanceLow},%')
+        WHERE {ListensTo($"'{WebhookEventTypes.BalanceLow}'")}
           AND e.low_balance_threshold IS NOT NULL
           AND CAST(@before AS bigint) >= e.low_balance_threshold AND e.low_balance_threshold > CAST(@after AS bigint)
         """;
