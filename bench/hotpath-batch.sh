@@ -20,7 +20,7 @@ grep '^\\set ' "$HOT" | grep -Ev '^\\set (n|uid) '
 # Each repeat draws its user from its own slice of the accounts, in ascending order, so concurrent
 # transactions lock accounts in one order and cannot deadlock on each other.
 USERS=$(sed -nE 's/^\\set uid random\(1, *([0-9]+)\)$/\1/p' "$HOT")
-[ -n "$USERS" ] && [ "$N" -le "$USERS" ] || { echo "hotpath.sql's \\set uid is not random(1, U) with U >= $N" >&2; exit 1; }
+[ -n "$USERS" ] && [ "$N" -le "$USERS" ] || { echo "$HOT's \\set uid is not random(1, U) with U >= $N" >&2; exit 1; }
 for k in $(seq 1 "$N"); do
   sed -nE "s/^\\\\set n (.*)/\\\\set n$k \\1/p" "$HOT"
   echo "\\set uid$k random($(( (k - 1) * USERS / N + 1 )), $(( k * USERS / N )))"
